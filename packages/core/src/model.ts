@@ -1,0 +1,138 @@
+import type { Scope } from './scopes';
+
+export type Plan = 'free' | 'pro' | 'enterprise';
+export const PLANS: readonly Plan[] = ['free', 'pro', 'enterprise'];
+export type Platform = 'whatsapp' | 'instagram';
+export const PLATFORMS: readonly Platform[] = ['whatsapp', 'instagram'];
+
+/** Times are epoch milliseconds, UTC. Dialects decide how to print them. */
+export type Millis = number;
+
+export interface Org {
+  id: string;
+  name: string;
+  plan: Plan;
+  createdAt: Millis;
+  updatedAt: Millis;
+}
+
+export interface User {
+  id: string;
+  orgId: string;
+  name: string;
+  email: string | null;
+  createdAt: Millis;
+  updatedAt: Millis;
+}
+
+export interface ApiKey {
+  id: string;
+  orgId: string;
+  userId: string | null;
+  name: string;
+  scopes: Scope[];
+  tokenHash: string;
+  lastUsedAt: Millis | null;
+  expiresAt: Millis | null;
+  revokedAt: Millis | null;
+  createdAt: Millis;
+}
+
+export interface PhoneNumber {
+  id: string;
+  orgId: string;
+  userId: string;
+  platform: Platform;
+  metaPhoneNumberId: string;
+  displayName: string | null;
+  wabaId: string | null;
+  createdAt: Millis;
+  updatedAt: Millis;
+  deletedAt: Millis | null;
+}
+
+/** A phone number as written: the access token travels only inward, to storage. */
+export interface PhoneNumberWrite extends PhoneNumber {
+  accessToken?: string;
+}
+
+export interface ToolRef {
+  name: string;
+  connectorId: string | null;
+}
+
+export interface DataSourceRef {
+  sourceId: string;
+  scope: 'all' | 'selected';
+  documents: string[];
+}
+
+export interface Agent {
+  id: string;
+  orgId: string;
+  userId: string | null;
+  handle: string;
+  name: string;
+  description: string | null;
+  instructions: string | null;
+  instructionsHtml: string | null;
+  promptId: string | null;
+  phoneNumberId: string | null;
+  model: string | null;
+  color: string;
+  avatar: string | null;
+  includeSystemPrompt: boolean;
+  tools: ToolRef[];
+  connectors: string[];
+  subAgents: string[];
+  dataSources: DataSourceRef[];
+  isActive: boolean;
+  deactivatedReason: string | null;
+  deactivatedAt: Millis | null;
+  createdAt: Millis;
+  updatedAt: Millis;
+  deletedAt: Millis | null;
+}
+
+export type ConversationStatus = 'active' | 'archived';
+
+export interface Conversation {
+  id: string;
+  orgId: string;
+  phoneNumberId: string;
+  agentId: string;
+  customerId: string;
+  status: ConversationStatus;
+  archivedAt: Millis | null;
+  archiveReason: string | null;
+  messageCount: number;
+  lastMessageAt: Millis | null;
+  createdAt: Millis;
+  updatedAt: Millis;
+}
+
+export type MessageRole = 'user' | 'assistant';
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  phoneNumberId: string;
+  /** Position in its conversation, from 1: messages are read in this order. */
+  seq: number;
+  role: MessageRole;
+  text: string;
+  /** `text`, or the platform's type for other content (`image`, `audio`, …). */
+  type: string;
+  platformMessageId: string | null;
+  createdAt: Millis;
+}
+
+export interface ArchivalRecord {
+  id: string;
+  orgId: string;
+  phoneNumberId: string;
+  previousAgentId: string;
+  newAgentId: string;
+  conversationsArchived: number;
+  createdAt: Millis;
+}

@@ -1,0 +1,219 @@
+import type {
+  Agent,
+  ApiKey,
+  ArchivalRecord,
+  Conversation,
+  ConversationStatus,
+  Message,
+  Millis,
+  Org,
+  PhoneNumber,
+  PhoneNumberWrite,
+  Platform,
+  User,
+} from './model';
+
+/**
+ * Ports: what the core needs from the world. Storage adapters implement the repositories and the
+ * unit of work; the composition root supplies the clock, ids, hashing and the HTML sanitizer.
+ * Every repository method is async so that an adapter may do I/O.
+ */
+
+export interface Clock {
+  now(): Millis;
+}
+
+export interface TokenHasher {
+  /** SHA-256 of an API key token, hex. */
+  hash(token: string): string;
+}
+
+export interface HtmlSanitizer {
+  /** Sanitizes to the R5 allow-list and returns the safe HTML and its plain-text rendering. */
+  sanitize(html: string): { html: string; text: string };
+}
+
+/** Which objects a caller may see: its org, and in the legacy dialect only one user's numbers. */
+export interface Visibility {
+  orgId: string;
+  /** When set, only phone numbers this user owns, and agents and conversations on them. */
+  ownerUserId?: string;
+}
+
+/** Sort position of a row in a keyset walk. */
+export interface SortKey {
+  at: number;
+  id: string;
+}
+
+export type PageRequest =
+  | { kind: 'offset'; limit: number; offset: number }
+  | { kind: 'keyset'; limit: number; after: SortKey | null };
+
+export interface PageResult<T> {
+  items: T[];
+  /** Only for offset pages. */
+  total?: number;
+  /** The key after which the next keyset page starts, or null on the last page. */
+  next: SortKey | null;
+}
+
+export interface OrgRepository {
+  insert(org: Org): Promise<void>;
+  get(id: string): Promise<Org | null>;
+}
+
+export interface UserRepository {
+  /** Throws `validation_failed` on `email` when the email is taken. */
+  insert(user: User): Promise<void>;
+  get(orgId: string, id: string): Promise<User | null>;
+}
+
+export interface ApiKeyRepository {
+  insert(key: ApiKey): Promise<void>;
+  get(id: string): Promise<ApiKey | null>;
+  findByHash(tokenHash: string): Promise<ApiKey | null>;
+  list(orgId: string): Promise<ApiKey[]>;
+  update(key: ApiKey): Promise<void>;
+}
+
+export interface PhoneNumberFilter {
+  platform?: Platform;
+}
+
+export interface PhoneNumberRepository {
+  /** Throws `phone_number_exists` when a live number has the same platform and Meta id. */
+  insert(phone: PhoneNumberWrite): Promise<void>;
+  /** Writes the fields and, when given, the new access token. */
+  update(phone: PhoneNumberWrite): Promise<void>;
+  /** A live (not deleted) number visible to the caller. */
+  get(visibility: Visibility, id: string): Promise<PhoneNumber | null>;
+  /** The live number with this platform and Meta id, in any org. */
+  findByMeta(platform: Platform, metaPhoneNumberId: string): Promise<PhoneNumber | null>;
+  /** Newest first. */
+  list(visibility: Visibility, filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>>;
+}
+
+export interface AgentFilter {
+  phoneNumberId?: string;
+}
+
+export interface AgentRepository {
+  /**
+   * Throws `agent_id_taken` when the id exists, `phone_number_in_use` when another active agent holds
+   * the number (R1), `agent_handle_taken` when a live agent of the org has the handle (R4).
+   */
+  insert(agent: Agent): Promise<void>;
+  /** Same constraint errors as insert. */
+  update(agent: Agent): Promise<void>;
+  /** A live (not deleted) agent visible to the caller. */
+  get(visibility: Visibility, id: string): Promise<Agent | null>;
+  /** Whether any agent, deleted or not, in any org, has this id. */
+  idExists(id: string): Promise<boolean>;
+  /** Newest first, live agents only. */
+  list(visibility: Visibility, filter: AgentFilter, page: PageRequest): Promise<PageResult<Agent>>;
+  /** The active agent on a number, if any. */
+  activeOnPhoneNumber(phoneNumberId: string): Promise<Agent | null>;
+  countLive(orgId: string): Promise<number>;
+  /** Lower-cased handles of the org's live agents that start with `prefix` (case-insensitive). */
+  handlesWithPrefix(orgId: string, prefix: string): Promise<string[]>;
+  /** Which of these ids are live agents of the org. */
+  liveIds(orgId: string, ids: readonly string[]): Promise<string[]>;
+  /** The hand-off graph of the org's live agents: agent id → sub-agent ids. */
+  subAgentGraph(orgId: string): Promise<Map<string, string[]>>;
+}
+
+export interface ConversationFilter {
+  agentId?: string;
+  phoneNumberId?: string;
+  status?: ConversationStatus;
+}
+
+export interface ArchivedGroup {
+  agentId: string;
+  count: number;
+}
+
+export interface ConversationRepository {
+  insert(conversation: Conversation): Promise<void>;
+  update(conversation: Conversation): Promise<void>;
+  get(visibility: Visibility, id: string): Promise<Conversation | null>;
+  /** The customer's active conversation on a number. */
+  findActive(phoneNumberId: string, customerId: string): Promise<Conversation | null>;
+  /** Latest activity first. */
+  list(visibility: Visibility, filter: ConversationFilter, page: PageRequest): Promise<PageResult<Conversation>>;
+  /**
+   * R2: archives every active conversation on the number that belongs to an agent other than
+   * `keepAgentId`, and says how many of each agent it archived.
+   */
+  archiveOthers(phoneNumberId: string, keepAgentId: string, at: Millis, reason: string): Promise<ArchivedGroup[]>;
+}
+
+export interface MessageRepository {
+  /** Returns false, and writes nothing, when the number already stored this platform message id. */
+  insert(message: Message): Promise<boolean>;
+  /** Whether the number already stored this platform message id. */
+  seen(phoneNumberId: string, platformMessageId: string): Promise<boolean>;
+  /** Oldest first. */
+  list(conversationId: string, page: PageRequest): Promise<PageResult<Message>>;
+}
+
+export interface ArchivalRepository {
+  insert(record: ArchivalRecord): Promise<void>;
+  listByPhoneNumber(phoneNumberId: string): Promise<ArchivalRecord[]>;
+}
+
+/** A stored response for an Idempotency-Key, scoped to one API key. */
+export interface IdempotencyRecord {
+  keyId: string;
+  idempotencyKey: string;
+  fingerprint: string;
+  /** null while the first request is still running. */
+  status: number | null;
+  body: string | null;
+  lockedAt: Millis;
+  createdAt: Millis;
+  expiresAt: Millis;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed' }
+  | { outcome: 'replay'; record: IdempotencyRecord }
+  | { outcome: 'mismatch' }
+  | { outcome: 'in_flight' };
+
+export interface IdempotencyRepository {
+  /**
+   * Claims a key for a new request, or says why not. A record past its expiry, or a lock older than
+   * `staleBefore`, is taken over.
+   */
+  claim(record: IdempotencyRecord, staleBefore: Millis): Promise<ClaimResult>;
+  /** Stores the response; called inside the transaction of the write it describes. */
+  complete(keyId: string, idempotencyKey: string, status: number, body: string): Promise<void>;
+  /** Releases a claim that did not end in a stored response. */
+  release(keyId: string, idempotencyKey: string): Promise<void>;
+  /** Deletes records expired before `at`; returns how many. */
+  purgeExpired(at: Millis): Promise<number>;
+}
+
+export interface Repositories {
+  orgs: OrgRepository;
+  users: UserRepository;
+  apiKeys: ApiKeyRepository;
+  phoneNumbers: PhoneNumberRepository;
+  agents: AgentRepository;
+  conversations: ConversationRepository;
+  messages: MessageRepository;
+  archivals: ArchivalRepository;
+  idempotency: IdempotencyRepository;
+}
+
+/**
+ * The unit of work. `write` runs its callback in one transaction: every repository call inside it
+ * commits together or not at all, and no other write interleaves. The callback must only await
+ * repository calls (the SQLite adapter relies on it). `read` sees committed data only.
+ */
+export interface UnitOfWork {
+  read<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  write<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+}

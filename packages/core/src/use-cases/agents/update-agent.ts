@@ -1,0 +1,48 @@
+import { notFound, validationFailed } from '../../errors';
+import type { Agent } from '../../model';
+import { applyAgentFields, type AgentFieldsInput } from '../../rules/agent-fields';
+import { requireScope, type CoreDeps, type Ctx } from '../context';
+import { checkSubAgents, resolvePhoneNumber } from './references';
+import { archiveOnTakeover, assertNumberFree } from './takeover';
+
+export type UpdateAgentInput = AgentFieldsInput;
+
+export function updateAgent(deps: CoreDeps) {
+  return async ({ ctx, id, input }: { ctx: Ctx; id: string; input: UpdateAgentInput }): Promise<Agent> => {
+    const { actor } = ctx;
+    requireScope(actor, 'agents:write');
+
+    return ctx.uow.write(async (repos) => {
+      const existing = await repos.agents.get(actor.visibility, id);
+      if (!existing) throw notFound('agent', id);
+
+      const { fields, issues } = applyAgentFields(existing, input, deps.html);
+      if (issues.length > 0) throw validationFailed(issues);
+
+      const phoneChanged = fields.phoneNumberId !== existing.phoneNumberId;
+      const isActive = input.isActive ?? existing.isActive;
+      if (fields.phoneNumberId !== null && (phoneChanged || (isActive && !existing.isActive))) {
+        // R12: a number the agent moves to, or is re-activated on, must still be there.
+        await resolvePhoneNumber(repos, actor.visibility, fields.phoneNumberId);
+      }
+      if (input.subAgents !== undefined) await checkSubAgents(repos, existing.orgId, existing.id, fields.subAgents);
+
+      const now = deps.clock.now();
+      let { deactivatedAt, deactivatedReason } = existing;
+      if (!isActive) {
+        if (existing.isActive) deactivatedAt = now;
+        if (input.deactivatedReason !== undefined) deactivatedReason = input.deactivatedReason;
+      } else {
+        deactivatedAt = null;
+        deactivatedReason = null;
+      }
+
+      const updated: Agent = { ...existing, ...fields, isActive, deactivatedAt, deactivatedReason, updatedAt: now };
+      const takesOver = isActive && updated.phoneNumberId !== null && (phoneChanged || !existing.isActive);
+      if (takesOver) await assertNumberFree(repos, updated.id, updated.phoneNumberId as string);
+      await repos.agents.update(updated);
+      if (takesOver) await archiveOnTakeover(repos, deps, updated);
+      return updated;
+    });
+  };
+}

@@ -1,0 +1,90 @@
+import type { Conversation, Message, Platform } from '../../model';
+import type { UnitOfWork } from '../../ports';
+import type { CoreDeps } from '../context';
+
+/** One customer message as a platform delivered it, already parsed. */
+export interface InboundMessage {
+  platform: Platform;
+  /** Meta's id of the business number or Instagram account the message was sent to. */
+  metaPhoneNumberId: string;
+  /** WhatsApp `wa_id` or Instagram IGSID. */
+  customerId: string;
+  platformMessageId: string;
+  /** `text`, or the platform's type of the content (`image`, `audio`, …). */
+  type: string;
+  text: string;
+}
+
+export type InboundOutcome =
+  | { outcome: 'stored'; conversationId: string; messageId: string; newConversation: boolean }
+  | { outcome: 'duplicate' }
+  | { outcome: 'unknown_number' }
+  | { outcome: 'no_agent'; phoneNumberId: string };
+
+/**
+ * Routes each message to its number, then to the customer's active conversation there, or a new one
+ * with the number's active agent (R2: after a takeover the old one is archived, so a new one opens).
+ * A platform message id is stored once per number. The whole batch commits together or not at all.
+ */
+export function recordInboundMessages(deps: CoreDeps) {
+  return async ({ uow, messages }: { uow: UnitOfWork; messages: readonly InboundMessage[] }): Promise<InboundOutcome[]> =>
+    uow.write(async (repos) => {
+      const outcomes: InboundOutcome[] = [];
+      for (const inbound of messages) {
+        const phone = await repos.phoneNumbers.findByMeta(inbound.platform, inbound.metaPhoneNumberId);
+        if (!phone) {
+          outcomes.push({ outcome: 'unknown_number' });
+          continue;
+        }
+        if (await repos.messages.seen(phone.id, inbound.platformMessageId)) {
+          outcomes.push({ outcome: 'duplicate' });
+          continue;
+        }
+        const now = deps.clock.now();
+        let conversation = await repos.conversations.findActive(phone.id, inbound.customerId);
+        let newConversation = false;
+        if (!conversation) {
+          const agent = await repos.agents.activeOnPhoneNumber(phone.id);
+          if (!agent) {
+            outcomes.push({ outcome: 'no_agent', phoneNumberId: phone.id });
+            continue;
+          }
+          conversation = {
+            id: deps.ids.next('conv'),
+            orgId: phone.orgId,
+            phoneNumberId: phone.id,
+            agentId: agent.id,
+            customerId: inbound.customerId,
+            status: 'active',
+            archivedAt: null,
+            archiveReason: null,
+            messageCount: 0,
+            lastMessageAt: null,
+            createdAt: now,
+            updatedAt: now,
+          };
+          newConversation = true;
+        }
+        const message: Message = {
+          id: deps.ids.next('msg'),
+          conversationId: conversation.id,
+          phoneNumberId: phone.id,
+          seq: conversation.messageCount + 1,
+          role: 'user',
+          text: inbound.text,
+          type: inbound.type,
+          platformMessageId: inbound.platformMessageId,
+          createdAt: now,
+        };
+        if (newConversation) await repos.conversations.insert(conversation);
+        if (!(await repos.messages.insert(message))) {
+          // Another writer stored it between the check and the insert: let the batch fail and be retried.
+          throw new Error(`platform message ${inbound.platformMessageId} was stored concurrently`);
+        }
+        const updated: Conversation = { ...conversation, messageCount: message.seq, lastMessageAt: now, updatedAt: now };
+        await repos.conversations.update(updated);
+        outcomes.push({ outcome: 'stored', conversationId: updated.id, messageId: message.id, newConversation });
+      }
+      return outcomes;
+    });
+}

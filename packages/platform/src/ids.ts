@@ -1,0 +1,27 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { IdGenerator, IdPrefix } from '@gateway/core';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `<prefix>_` + 8 hex of the creation second + 16 random hex: sortable by time, not guessable. */
+export function timeSortableId(prefix: string, nowMs: number = Date.now()): string {
+  const seconds = Math.floor(nowMs / 1000).toString(16).padStart(8, '0').slice(-8);
+  return `${prefix}_${seconds}${randomBytes(8).toString('hex')}`;
+}
+
+/** `req_` + 16 random hex. */
+export function requestId(): string {
+  return `req_${randomBytes(8).toString('hex')}`;
+}
+
+/** `sk_live_` + 32 base62 characters drawn without modulo bias. */
+export function apiToken(): string {
+  let out = 'sk_live_';
+  for (let i = 0; i < 32; i++) out += BASE62[randomInt(62)];
+  return out;
+}
+
+export const randomIds: IdGenerator = {
+  next: (prefix: IdPrefix) => timeSortableId(prefix),
+  token: apiToken,
+};

@@ -1,0 +1,37 @@
+import type { MiddlewareHandler } from 'hono';
+import { requestId as newRequestId } from '@gateway/platform';
+
+export type Dialect = 'legacy' | 'org' | 'webhooks' | 'gateway';
+
+/** Context variables every part of the gateway may set and the request log reads. */
+export interface GatewayVariables {
+  requestId: string;
+  dialect: Dialect;
+  orgId: string | undefined;
+  keyId: string | undefined;
+}
+
+export type GatewayEnv = { Variables: GatewayVariables };
+
+const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Adopts a well-formed incoming X-Request-ID or makes `req_` + 16 hex, and sets the headers every
+ * response carries. Safe to apply twice: the outer call wins.
+ */
+export function requestContext(options: { dialect: Dialect; correlationHeader?: boolean }): MiddlewareHandler<GatewayEnv> {
+  return async function requestContextMiddleware(c, next) {
+    let id = c.get('requestId');
+    if (id === undefined) {
+      const incoming = c.req.header('x-request-id');
+      id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : newRequestId();
+      c.set('requestId', id);
+    }
+    c.set('dialect', options.dialect);
+    await next();
+    c.header('X-Request-ID', id);
+    if (options.correlationHeader) c.header('X-Correlation-ID', id);
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Content-Type-Options', 'nosniff');
+  };
+}

@@ -1,0 +1,15 @@
+import type { Core, UnitOfWork } from '@gateway/core';
+
+export interface WindowLimits {
+  perMinute: number;
+  perHour: number;
+}
+
+/** Everything a dialect app needs, built once by the composition root. */
+export interface GatewayServices {
+  core: Core;
+  uow: UnitOfWork;
+  rateLimits: { legacy: WindowLimits; org: WindowLimits };
+  /** Failed authentications allowed per client address per minute (30). */
+  authFailuresPerMinute: number;
+}

@@ -1,0 +1,2 @@
+export { createMemoryUnitOfWork, type MemoryUnitOfWork } from './memory';
+export { manualClock, sequentialIds, reversingHasher, stripTagsSanitizer, testDeps } from './fixtures';

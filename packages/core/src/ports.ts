@@ -212,6 +212,10 @@ export interface Repositories {
  * The unit of work. `write` runs its callback in one transaction: every repository call inside it
  * commits together or not at all, and no other write interleaves. The callback must only await
  * repository calls (the SQLite adapter relies on it). `read` sees committed data only.
+ *
+ * A use case that writes does so in exactly one `write` and returns what that write returns: the
+ * HTTP layer may wrap the unit of work to store the rendered response of an idempotent request in
+ * the same transaction.
  */
 export interface UnitOfWork {
   read<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;

@@ -1,14 +1,22 @@
 import type { MiddlewareHandler } from 'hono';
+import type { Actor, ApiKey } from '@gateway/core';
 import { requestId as newRequestId } from '@gateway/platform';
+import type { IdempotencyState } from './idempotency';
 
 export type Dialect = 'legacy' | 'org' | 'webhooks' | 'gateway';
 
-/** Context variables every part of the gateway may set and the request log reads. */
+/** Context variables every part of the gateway may set; the request log reads some of them. */
 export interface GatewayVariables {
   requestId: string;
   dialect: Dialect;
   orgId: string | undefined;
   keyId: string | undefined;
+  apiKey: ApiKey;
+  actor: Actor;
+  /** The parsed JSON body and its raw text, once `jsonBody` has read them. */
+  body: unknown;
+  rawBody: string;
+  idempotency: IdempotencyState | undefined;
 }
 
 export type GatewayEnv = { Variables: GatewayVariables };
@@ -17,7 +25,7 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Adopts a well-formed incoming X-Request-ID or makes `req_` + 16 hex, and sets the headers every
- * response carries. Safe to apply twice: the outer call wins.
+ * response carries. Safe to apply twice: the first id stays.
  */
 export function requestContext(options: { dialect: Dialect; correlationHeader?: boolean }): MiddlewareHandler<GatewayEnv> {
   return async function requestContextMiddleware(c, next) {

@@ -12,4 +12,6 @@ export interface GatewayServices {
   rateLimits: { legacy: WindowLimits; org: WindowLimits };
   /** Failed authentications allowed per client address per minute (30). */
   authFailuresPerMinute: number;
+  /** Reports an unexpected error (logged with the request id; never shown to the client). */
+  reportError(error: unknown, requestId: string): void;
 }

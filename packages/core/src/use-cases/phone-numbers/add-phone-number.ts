@@ -57,8 +57,10 @@ export function addPhoneNumber(deps: CoreDeps) {
       deletedAt: null,
       accessToken: input.accessToken,
     };
-    await ctx.uow.write((repos) => repos.phoneNumbers.insert(phone));
     const { accessToken: _secret, ...stored } = phone;
-    return stored;
+    return ctx.uow.write(async (repos) => {
+      await repos.phoneNumbers.insert(phone);
+      return stored;
+    });
   };
 }

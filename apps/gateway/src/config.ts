@@ -1,0 +1,228 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { WindowLimits } from '@gateway/http';
+import { generateKeyHex } from '@gateway/platform';
+
+/**
+ * Configuration from the environment (contract §6). Everything is validated up front: a bad value
+ * stops start-up with one line naming the variable, never a stack trace.
+ */
+
+/** The repository root, found from this file rather than the working directory. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const DEFAULT_SQLITE_FILE = join(REPO_ROOT, 'data', 'gateway.db');
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type DatabaseConfig =
+  /** `file` is an absolute path. */
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string };
+
+export interface GatewayConfig {
+  production: boolean;
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** 64 hex characters: the AES-256-GCM key for stored access tokens. */
+  encryptionKey: string;
+  /** Where the key came from; `file` and `generated` happen only outside production. */
+  encryptionKeySource: 'env' | 'file' | 'generated';
+  encryptionKeyFile: string | null;
+  meta: { appSecret: string | null; verifyToken: string | null };
+  logLevel: LogLevel;
+  rateLimits: { legacy: WindowLimits; org: WindowLimits };
+  authFailuresPerMinute: number;
+}
+
+/** A configuration problem; its message is the one line printed before exiting. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const KEY_HEX = /^[0-9a-fA-F]{64}$/;
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.:%-]+)$/;
+const URL_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const value = Number(raw);
+      if (!/^[0-9]+$/.test(raw) || value < min || value > max) {
+        ctx.addIssue(`${name} must be an integer from ${min} to ${max}`);
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const optionalText = z.string().optional().transform((value) => value ?? null);
+
+const LIMIT_MAX = 100_000_000;
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: integer('PORT', 3000, 1, 65535),
+  HOST: z
+    .string()
+    .regex(HOST, 'HOST must be a host name or an IP address')
+    .default('127.0.0.1'),
+  DATABASE_URL: z.string().optional(),
+  GATEWAY_ENCRYPTION_KEY: z
+    .string()
+    .regex(KEY_HEX, 'GATEWAY_ENCRYPTION_KEY must be 64 hex characters (32 bytes); make one with `openssl rand -hex 32`')
+    .optional(),
+  META_APP_SECRET: optionalText,
+  META_VERIFY_TOKEN: optionalText,
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  RATE_LIMIT_LEGACY_PER_MINUTE: integer('RATE_LIMIT_LEGACY_PER_MINUTE', 100, 1, LIMIT_MAX),
+  RATE_LIMIT_LEGACY_PER_HOUR: integer('RATE_LIMIT_LEGACY_PER_HOUR', 1000, 1, LIMIT_MAX),
+  RATE_LIMIT_ORG_PER_MINUTE: integer('RATE_LIMIT_ORG_PER_MINUTE', 1000, 1, LIMIT_MAX),
+  RATE_LIMIT_ORG_PER_HOUR: integer('RATE_LIMIT_ORG_PER_HOUR', 10_000, 1, LIMIT_MAX),
+  AUTH_FAILURES_PER_MINUTE: integer('AUTH_FAILURES_PER_MINUTE', 30, 1, LIMIT_MAX),
+});
+
+type ParsedConfig = Omit<GatewayConfig, 'encryptionKey' | 'encryptionKeySource' | 'encryptionKeyFile'> & {
+  encryptionKey: string | null;
+};
+
+/**
+ * Validates the environment without touching the disk. Empty variables count as unset. Every
+ * problem is reported, joined on one line.
+ */
+export function parseConfig(env: Env): ParsedConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = EnvSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => issue.message).join('; '));
+  }
+  const vars = result.data;
+  const production = vars.NODE_ENV === 'production';
+  if (production && vars.GATEWAY_ENCRYPTION_KEY === undefined) {
+    throw new ConfigError(
+      'GATEWAY_ENCRYPTION_KEY is required when NODE_ENV=production (64 hex characters; make one with `openssl rand -hex 32`)',
+    );
+  }
+  if (vars.RATE_LIMIT_LEGACY_PER_HOUR < vars.RATE_LIMIT_LEGACY_PER_MINUTE) {
+    throw new ConfigError('RATE_LIMIT_LEGACY_PER_HOUR must be at least RATE_LIMIT_LEGACY_PER_MINUTE');
+  }
+  if (vars.RATE_LIMIT_ORG_PER_HOUR < vars.RATE_LIMIT_ORG_PER_MINUTE) {
+    throw new ConfigError('RATE_LIMIT_ORG_PER_HOUR must be at least RATE_LIMIT_ORG_PER_MINUTE');
+  }
+  return {
+    production,
+    port: vars.PORT,
+    host: vars.HOST,
+    database: parseDatabaseUrl(vars.DATABASE_URL),
+    encryptionKey: vars.GATEWAY_ENCRYPTION_KEY?.toLowerCase() ?? null,
+    meta: { appSecret: vars.META_APP_SECRET, verifyToken: vars.META_VERIFY_TOKEN },
+    logLevel: vars.LOG_LEVEL,
+    rateLimits: {
+      legacy: { perMinute: vars.RATE_LIMIT_LEGACY_PER_MINUTE, perHour: vars.RATE_LIMIT_LEGACY_PER_HOUR },
+      org: { perMinute: vars.RATE_LIMIT_ORG_PER_MINUTE, perHour: vars.RATE_LIMIT_ORG_PER_HOUR },
+    },
+    authFailuresPerMinute: vars.AUTH_FAILURES_PER_MINUTE,
+  };
+}
+
+/**
+ * `postgres://` or `postgresql://` selects PostgreSQL; a `file:` URL or a plain path names the
+ * SQLite file. Relative paths are taken from the repository root, so every working directory
+ * means the same file.
+ */
+export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
+  if (raw === undefined) return { kind: 'sqlite', file: DEFAULT_SQLITE_FILE };
+  const scheme = URL_SCHEME.exec(raw)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    if (!URL.canParse(raw)) throw new ConfigError('DATABASE_URL is not a valid postgres:// URL');
+    return { kind: 'postgres', url: raw };
+  }
+  if (scheme !== undefined && scheme !== 'file') {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL, a file: URL or a path to a SQLite file');
+  }
+  if (raw.startsWith('file:')) {
+    let file: string;
+    try {
+      file = raw.startsWith('file://') ? fileURLToPath(raw) : decodeURIComponent(raw.slice('file:'.length).replace(/\?.*$/, ''));
+    } catch {
+      throw new ConfigError('DATABASE_URL is not a valid file: URL');
+    }
+    return sqliteFile(file);
+  }
+  return sqliteFile(raw);
+}
+
+function sqliteFile(path: string): DatabaseConfig {
+  if (path === '') throw new ConfigError('DATABASE_URL names no SQLite file');
+  if (path === ':memory:' || path.startsWith(':memory:')) {
+    throw new ConfigError('DATABASE_URL cannot name an in-memory SQLite database: the gateway needs a file its connections share');
+  }
+  return { kind: 'sqlite', file: isAbsolute(path) ? path : resolve(REPO_ROOT, path) };
+}
+
+/** Where a development key is kept: beside the SQLite file, or under `data/` for PostgreSQL. */
+export function keyFileFor(database: DatabaseConfig): string {
+  return database.kind === 'postgres' ? join(REPO_ROOT, 'data', 'gateway.key') : `${database.file}.key`;
+}
+
+/**
+ * The whole configuration: the environment, plus, outside production and without
+ * GATEWAY_ENCRYPTION_KEY, a key read from (or generated into) the key file. Callers say so with
+ * {@link encryptionKeyWarning}.
+ */
+export function loadConfig(env: Env): GatewayConfig {
+  const parsed = parseConfig(env);
+  if (parsed.encryptionKey !== null) {
+    return { ...parsed, encryptionKey: parsed.encryptionKey, encryptionKeySource: 'env', encryptionKeyFile: null };
+  }
+  const file = keyFileFor(parsed.database);
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (!KEY_HEX.test(stored)) {
+      throw new ConfigError(`GATEWAY_ENCRYPTION_KEY is not set and the key file ${file} does not hold 64 hex characters`);
+    }
+    return { ...parsed, encryptionKey: stored.toLowerCase(), encryptionKeySource: 'file', encryptionKeyFile: file };
+  }
+  const key = generateKeyHex();
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadConfig(env);
+    throw new ConfigError(`GATEWAY_ENCRYPTION_KEY is not set and the key file ${file} cannot be written (${(error as Error).message})`);
+  }
+  return { ...parsed, encryptionKey: key, encryptionKeySource: 'generated', encryptionKeyFile: file };
+}
+
+/** The warning a development key deserves, or null when the key came from the environment. */
+export function encryptionKeyWarning(config: GatewayConfig): string | null {
+  switch (config.encryptionKeySource) {
+    case 'env':
+      return null;
+    case 'generated':
+      return `GATEWAY_ENCRYPTION_KEY is not set: generated a development key into ${config.encryptionKeyFile} (set GATEWAY_ENCRYPTION_KEY in production)`;
+    case 'file':
+      return `GATEWAY_ENCRYPTION_KEY is not set: using the development key in ${config.encryptionKeyFile} (set GATEWAY_ENCRYPTION_KEY in production)`;
+  }
+}
+
+/** Prints a configuration error as one line and exits 1; anything else is rethrown. */
+export function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`config error: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

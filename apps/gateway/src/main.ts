@@ -1,0 +1,66 @@
+import { buildServices } from './compose';
+import { createGatewayApp } from './app';
+import { encryptionKeyWarning, exitOnConfigError, loadConfig, type GatewayConfig } from './config';
+import { createLogger } from './logger';
+import { listen } from './server';
+import { openGatewayStorage } from './storage';
+
+/** How long in-flight requests get to finish after SIGTERM or SIGINT. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function fail(message: string): never {
+  process.stderr.write(`startup error: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    exitOnConfigError(error);
+  }
+  const logger = createLogger(config.logLevel);
+  const warning = encryptionKeyWarning(config);
+  if (warning !== null) logger.warn(warning);
+
+  const storage = await openGatewayStorage(config).catch((error: unknown) =>
+    fail(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  const services = buildServices(config, storage, logger);
+  const app = createGatewayApp({ services, storage, logger });
+  const http = await listen(app.fetch, config).catch(async (error: NodeJS.ErrnoException) => {
+    await storage.close();
+    fail(
+      error.code === 'EADDRINUSE'
+        ? `${config.host}:${config.port} is already in use (set PORT or HOST)`
+        : `cannot listen on ${config.host}:${config.port}: ${error.message}`,
+    );
+  });
+  logger.info({ url: http.url, database: storage.kind }, `gateway listening on ${http.url}`);
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: closing open connections now');
+      http.forceClose();
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    const { forced } = await http.shutdown(SHUTDOWN_GRACE_MS);
+    if (forced) logger.warn(`requests still open after ${SHUTDOWN_GRACE_MS / 1000} s were cut off`);
+    try {
+      await storage.close();
+    } catch (error) {
+      logger.error({ err: error }, 'closing the database failed');
+      process.exit(1);
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', (signal) => void stop(signal));
+  process.on('SIGINT', (signal) => void stop(signal));
+}
+
+await main();

@@ -1,0 +1,67 @@
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+
+/**
+ * One better-sqlite3 connection and its prepared statements. Every query goes through `stmt`,
+ * which prepares a SQL text once per connection and reuses it afterwards.
+ */
+export class Connection {
+  readonly db: Database.Database;
+  readonly #statements = new Map<string, Statement>();
+  readonly #guard: (() => void) | undefined;
+  readonly #inSnapshot: Database.Transaction<(work: () => unknown) => unknown>;
+
+  /** `guard` runs before every statement (the writer uses it to refuse work outside a transaction). */
+  constructor(db: Database.Database, guard?: () => void) {
+    this.db = db;
+    this.#guard = guard;
+    this.#inSnapshot = db.transaction((work: () => unknown) => work());
+  }
+
+  stmt(sql: string): Statement {
+    this.#guard?.();
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Runs several reads as one consistent snapshot. Inside a write the transaction already is one;
+   * on the reader it is a short deferred transaction (no await can happen inside `work`).
+   */
+  snapshot<T>(work: () => T): T {
+    if (this.db.inTransaction) return work();
+    return this.#inSnapshot.deferred(work) as T;
+  }
+}
+
+export interface OpenedDatabases {
+  writer: Database.Database;
+  reader: Database.Database;
+}
+
+export function openWriter(file: string): Database.Database {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL survives application crashes; only a power loss can drop the last
+    // commits, and in exchange a commit needs no fsync, which is what makes writes fast.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A read-only connection to a file the writer already opened (and so already put in WAL mode). */
+export function openReader(file: string): Database.Database {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}

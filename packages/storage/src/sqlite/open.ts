@@ -1,0 +1,133 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Repositories, UnitOfWork } from '@gateway/core';
+import type { SecretCipher } from '@gateway/platform';
+import type Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { Mutex } from '../mutex';
+import type { Storage } from '../storage';
+import { Connection, openReader, openWriter } from './connection';
+import { storageFailure } from './constraints';
+import { sqliteRepositories } from './repositories';
+
+/** Resolved from this file, not the working directory, so the server starts from anywhere. */
+export const SQLITE_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/sqlite', import.meta.url));
+
+export interface SqliteStorageOptions {
+  /** Path of the database file; its directory is created when missing. */
+  file: string;
+  /** Seals phone numbers' access tokens before they are stored. */
+  cipher: SecretCipher;
+}
+
+/**
+ * Opens (creating when needed) a SQLite database, applies pending migrations, and returns its unit
+ * of work: a writer connection for `write` and a read-only connection for `read`.
+ */
+export async function openSqliteStorage({ file, cipher }: SqliteStorageOptions): Promise<Storage> {
+  if (file.trim() === '' || file === ':memory:' || file.startsWith('file::memory:')) {
+    throw new Error('SQLite storage needs a database file: an in-memory database cannot be shared by its reader and writer');
+  }
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+
+  const migrations = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS_FOLDER });
+  const latestMigration = Math.max(0, ...migrations.map((m) => m.folderMillis));
+
+  const writer = openWriter(file);
+  let reader: Database.Database;
+  try {
+    migrate(drizzle(writer), { migrationsFolder: SQLITE_MIGRATIONS_FOLDER });
+    reader = openReader(file);
+  } catch (error) {
+    writer.close();
+    throw error;
+  }
+
+  const uow = sqliteUnitOfWork(writer, reader, cipher);
+  return {
+    kind: 'sqlite',
+    uow,
+    async ready() {
+      if (uow.closed) return false;
+      try {
+        const row = reader.prepare('SELECT max(created_at) AS latest FROM __drizzle_migrations').get() as { latest: number | null };
+        return row.latest !== null && Number(row.latest) >= latestMigration;
+      } catch {
+        return false;
+      }
+    },
+    close: () => uow.close(),
+  };
+}
+
+interface SqliteUnitOfWork extends UnitOfWork {
+  readonly closed: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * better-sqlite3 is synchronous and its `transaction()` cannot span an `await`, so a write is:
+ * take the FIFO mutex, `BEGIN IMMEDIATE`, await the callback, then `COMMIT` (or `ROLLBACK` and
+ * rethrow). Repository methods run synchronously, so while the mutex is held nothing else touches
+ * the writer connection, and the callback's awaits cannot interleave another transaction. `read`
+ * needs no mutex: it runs on a separate read-only connection, which in WAL mode sees committed data
+ * only. A write must not call `write` again from inside its callback (it would wait for itself).
+ */
+function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, cipher: SecretCipher): SqliteUnitOfWork {
+  const mutex = new Mutex();
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  const writeConnection = new Connection(writer, () => {
+    if (!writer.inTransaction) throw new Error('A repository of a finished write() was used outside its transaction');
+  });
+  const writeRepos: Repositories = sqliteRepositories(writeConnection, cipher);
+  const readRepos: Repositories = sqliteRepositories(new Connection(reader), cipher);
+  const begin = writer.prepare('BEGIN IMMEDIATE');
+  const commit = writer.prepare('COMMIT');
+  const rollback = writer.prepare('ROLLBACK');
+
+  const assertOpen = () => {
+    if (closed) throw new Error('The storage is closed');
+  };
+
+  return {
+    get closed() {
+      return closed;
+    },
+    async read(work) {
+      assertOpen();
+      try {
+        return await work(readRepos);
+      } catch (error) {
+        throw storageFailure(error);
+      }
+    },
+    write(work) {
+      return mutex.run(async () => {
+        assertOpen();
+        try {
+          begin.run();
+          const result = await work(writeRepos);
+          commit.run();
+          return result;
+        } catch (error) {
+          // SQLite may already have rolled back (e.g. on SQLITE_FULL); only roll back what is open.
+          if (writer.inTransaction) rollback.run();
+          throw storageFailure(error);
+        }
+      });
+    },
+    close() {
+      closing ??= mutex.run(async () => {
+        closed = true;
+        reader.close();
+        writer.close();
+      });
+      return closing;
+    },
+  };
+}

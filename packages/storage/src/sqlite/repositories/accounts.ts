@@ -1,0 +1,84 @@
+import type { ApiKeyRepository, OrgRepository, UserRepository } from '@gateway/core';
+import type { Connection } from '../connection';
+import { emailTaken, guarded } from '../constraints';
+import {
+  apiKeyFromRow,
+  apiKeyParams,
+  orgFromRow,
+  orgParams,
+  userFromRow,
+  userParams,
+  type ApiKeyRow,
+  type OrgRow,
+  type UserRow,
+} from '../rows';
+
+export function orgRepository(conn: Connection): OrgRepository {
+  return {
+    async insert(org) {
+      conn
+        .stmt('INSERT INTO orgs (id, name, plan, created_at, updated_at) VALUES (@id, @name, @plan, @created_at, @updated_at)')
+        .run(orgParams(org));
+    },
+    async get(id) {
+      const row = conn.stmt('SELECT * FROM orgs WHERE id = ?').get(id) as OrgRow | undefined;
+      return row ? orgFromRow(row) : null;
+    },
+  };
+}
+
+export function userRepository(conn: Connection): UserRepository {
+  return {
+    async insert(user) {
+      guarded(
+        () =>
+          conn
+            .stmt(
+              `INSERT INTO users (id, org_id, name, email, created_at, updated_at)
+               VALUES (@id, @org_id, @name, @email, @created_at, @updated_at)`,
+            )
+            .run(userParams(user)),
+        (target) => (target === 'users.email' ? emailTaken() : undefined),
+      );
+    },
+    async get(orgId, id) {
+      const row = conn.stmt('SELECT * FROM users WHERE id = ? AND org_id = ?').get(id, orgId) as UserRow | undefined;
+      return row ? userFromRow(row) : null;
+    },
+  };
+}
+
+export function apiKeyRepository(conn: Connection): ApiKeyRepository {
+  return {
+    async insert(key) {
+      conn
+        .stmt(
+          `INSERT INTO api_keys (id, org_id, user_id, name, scopes, token_hash, last_used_at, expires_at, revoked_at, created_at)
+           VALUES (@id, @org_id, @user_id, @name, @scopes, @token_hash, @last_used_at, @expires_at, @revoked_at, @created_at)`,
+        )
+        .run(apiKeyParams(key));
+    },
+    async get(id) {
+      const row = conn.stmt('SELECT * FROM api_keys WHERE id = ?').get(id) as ApiKeyRow | undefined;
+      return row ? apiKeyFromRow(row) : null;
+    },
+    async findByHash(tokenHash) {
+      const row = conn.stmt('SELECT * FROM api_keys WHERE token_hash = ?').get(tokenHash) as ApiKeyRow | undefined;
+      return row ? apiKeyFromRow(row) : null;
+    },
+    async list(orgId) {
+      const rows = conn.stmt('SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at DESC, id DESC').all(orgId) as ApiKeyRow[];
+      return rows.map(apiKeyFromRow);
+    },
+    async update(key) {
+      conn
+        .stmt(
+          `UPDATE api_keys SET org_id = @org_id, user_id = @user_id, name = @name, scopes = @scopes, token_hash = @token_hash,
+             last_used_at = @last_used_at, expires_at = @expires_at, revoked_at = @revoked_at,
+             created_at = @created_at
+           WHERE id = @id`,
+        )
+        .run(apiKeyParams(key));
+    },
+  };
+}

@@ -1,0 +1,353 @@
+import type { Agent, ApiKey, ArchivalRecord, Conversation, Message, Org, PhoneNumber, User } from '@gateway/core';
+import type { IdempotencyRecord } from '@gateway/core';
+
+/**
+ * Rows as better-sqlite3 returns them (snake_case, booleans as 0/1, lists as JSON text) and the
+ * mapping to and from the core's entities. Named statement parameters use the same snake_case
+ * names, so a `…Params` object binds straight into an INSERT or UPDATE.
+ */
+
+type Bool = 0 | 1;
+const bool = (value: boolean): Bool => (value ? 1 : 0);
+
+export interface OrgRow {
+  id: string;
+  name: string;
+  plan: Org['plan'];
+  created_at: number;
+  updated_at: number;
+}
+
+export const orgFromRow = (r: OrgRow): Org => ({ id: r.id, name: r.name, plan: r.plan, createdAt: r.created_at, updatedAt: r.updated_at });
+export const orgParams = (o: Org): OrgRow => ({ id: o.id, name: o.name, plan: o.plan, created_at: o.createdAt, updated_at: o.updatedAt });
+
+export interface UserRow {
+  id: string;
+  org_id: string;
+  name: string;
+  email: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export const userFromRow = (r: UserRow): User => ({
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  email: r.email,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+export const userParams = (u: User): UserRow => ({
+  id: u.id,
+  org_id: u.orgId,
+  name: u.name,
+  email: u.email,
+  created_at: u.createdAt,
+  updated_at: u.updatedAt,
+});
+
+export interface ApiKeyRow {
+  id: string;
+  org_id: string;
+  user_id: string | null;
+  name: string;
+  scopes: string;
+  token_hash: string;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+export const apiKeyFromRow = (r: ApiKeyRow): ApiKey => ({
+  id: r.id,
+  orgId: r.org_id,
+  userId: r.user_id,
+  name: r.name,
+  scopes: JSON.parse(r.scopes) as ApiKey['scopes'],
+  tokenHash: r.token_hash,
+  lastUsedAt: r.last_used_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+  createdAt: r.created_at,
+});
+export const apiKeyParams = (k: ApiKey): ApiKeyRow => ({
+  id: k.id,
+  org_id: k.orgId,
+  user_id: k.userId,
+  name: k.name,
+  scopes: JSON.stringify(k.scopes),
+  token_hash: k.tokenHash,
+  last_used_at: k.lastUsedAt,
+  expires_at: k.expiresAt,
+  revoked_at: k.revokedAt,
+  created_at: k.createdAt,
+});
+
+/** The access token column is never selected into this row: reads do not need the secret. */
+export interface PhoneNumberRow {
+  id: string;
+  org_id: string;
+  user_id: string;
+  platform: PhoneNumber['platform'];
+  meta_phone_number_id: string;
+  display_name: string | null;
+  waba_id: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export const PHONE_NUMBER_COLUMNS =
+  'id, org_id, user_id, platform, meta_phone_number_id, display_name, waba_id, created_at, updated_at, deleted_at';
+
+export const phoneNumberFromRow = (r: PhoneNumberRow): PhoneNumber => ({
+  id: r.id,
+  orgId: r.org_id,
+  userId: r.user_id,
+  platform: r.platform,
+  metaPhoneNumberId: r.meta_phone_number_id,
+  displayName: r.display_name,
+  wabaId: r.waba_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  deletedAt: r.deleted_at,
+});
+/** `access_token` is the sealed token, or null to keep (update) or leave empty (insert). */
+export const phoneNumberParams = (p: PhoneNumber, sealedToken: string | null): PhoneNumberRow & { access_token: string | null } => ({
+  id: p.id,
+  org_id: p.orgId,
+  user_id: p.userId,
+  platform: p.platform,
+  meta_phone_number_id: p.metaPhoneNumberId,
+  display_name: p.displayName,
+  waba_id: p.wabaId,
+  access_token: sealedToken,
+  created_at: p.createdAt,
+  updated_at: p.updatedAt,
+  deleted_at: p.deletedAt,
+});
+
+export interface AgentRow {
+  id: string;
+  org_id: string;
+  user_id: string | null;
+  handle: string;
+  name: string;
+  description: string | null;
+  instructions: string | null;
+  instructions_html: string | null;
+  prompt_id: string | null;
+  phone_number_id: string | null;
+  model: string | null;
+  color: string;
+  avatar: string | null;
+  include_system_prompt: Bool;
+  tools: string;
+  connectors: string;
+  sub_agents: string;
+  data_sources: string;
+  is_active: Bool;
+  deactivated_reason: string | null;
+  deactivated_at: number | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export const agentFromRow = (r: AgentRow): Agent => ({
+  id: r.id,
+  orgId: r.org_id,
+  userId: r.user_id,
+  handle: r.handle,
+  name: r.name,
+  description: r.description,
+  instructions: r.instructions,
+  instructionsHtml: r.instructions_html,
+  promptId: r.prompt_id,
+  phoneNumberId: r.phone_number_id,
+  model: r.model,
+  color: r.color,
+  avatar: r.avatar,
+  includeSystemPrompt: r.include_system_prompt === 1,
+  tools: JSON.parse(r.tools) as Agent['tools'],
+  connectors: JSON.parse(r.connectors) as Agent['connectors'],
+  subAgents: JSON.parse(r.sub_agents) as Agent['subAgents'],
+  dataSources: JSON.parse(r.data_sources) as Agent['dataSources'],
+  isActive: r.is_active === 1,
+  deactivatedReason: r.deactivated_reason,
+  deactivatedAt: r.deactivated_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  deletedAt: r.deleted_at,
+});
+export const agentParams = (a: Agent): AgentRow => ({
+  id: a.id,
+  org_id: a.orgId,
+  user_id: a.userId,
+  handle: a.handle,
+  name: a.name,
+  description: a.description,
+  instructions: a.instructions,
+  instructions_html: a.instructionsHtml,
+  prompt_id: a.promptId,
+  phone_number_id: a.phoneNumberId,
+  model: a.model,
+  color: a.color,
+  avatar: a.avatar,
+  include_system_prompt: bool(a.includeSystemPrompt),
+  tools: JSON.stringify(a.tools),
+  connectors: JSON.stringify(a.connectors),
+  sub_agents: JSON.stringify(a.subAgents),
+  data_sources: JSON.stringify(a.dataSources),
+  is_active: bool(a.isActive),
+  deactivated_reason: a.deactivatedReason,
+  deactivated_at: a.deactivatedAt,
+  created_at: a.createdAt,
+  updated_at: a.updatedAt,
+  deleted_at: a.deletedAt,
+});
+
+export interface ConversationRow {
+  id: string;
+  org_id: string;
+  phone_number_id: string;
+  agent_id: string;
+  customer_id: string;
+  status: Conversation['status'];
+  archived_at: number | null;
+  archive_reason: string | null;
+  message_count: number;
+  last_message_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export const CONVERSATION_COLUMNS =
+  'id, org_id, phone_number_id, agent_id, customer_id, status, archived_at, archive_reason, message_count, last_message_at, created_at, updated_at';
+
+export const conversationFromRow = (r: ConversationRow): Conversation => ({
+  id: r.id,
+  orgId: r.org_id,
+  phoneNumberId: r.phone_number_id,
+  agentId: r.agent_id,
+  customerId: r.customer_id,
+  status: r.status,
+  archivedAt: r.archived_at,
+  archiveReason: r.archive_reason,
+  messageCount: r.message_count,
+  lastMessageAt: r.last_message_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+export const conversationParams = (c: Conversation): ConversationRow => ({
+  id: c.id,
+  org_id: c.orgId,
+  phone_number_id: c.phoneNumberId,
+  agent_id: c.agentId,
+  customer_id: c.customerId,
+  status: c.status,
+  archived_at: c.archivedAt,
+  archive_reason: c.archiveReason,
+  message_count: c.messageCount,
+  last_message_at: c.lastMessageAt,
+  created_at: c.createdAt,
+  updated_at: c.updatedAt,
+});
+
+export interface MessageRow {
+  id: string;
+  conversation_id: string;
+  phone_number_id: string;
+  seq: number;
+  role: Message['role'];
+  text: string;
+  type: string;
+  platform_message_id: string | null;
+  created_at: number;
+}
+
+export const messageFromRow = (r: MessageRow): Message => ({
+  id: r.id,
+  conversationId: r.conversation_id,
+  phoneNumberId: r.phone_number_id,
+  seq: r.seq,
+  role: r.role,
+  text: r.text,
+  type: r.type,
+  platformMessageId: r.platform_message_id,
+  createdAt: r.created_at,
+});
+export const messageParams = (m: Message): MessageRow => ({
+  id: m.id,
+  conversation_id: m.conversationId,
+  phone_number_id: m.phoneNumberId,
+  seq: m.seq,
+  role: m.role,
+  text: m.text,
+  type: m.type,
+  platform_message_id: m.platformMessageId,
+  created_at: m.createdAt,
+});
+
+export interface ArchivalRow {
+  id: string;
+  org_id: string;
+  phone_number_id: string;
+  previous_agent_id: string;
+  new_agent_id: string;
+  conversations_archived: number;
+  created_at: number;
+}
+
+export const archivalFromRow = (r: ArchivalRow): ArchivalRecord => ({
+  id: r.id,
+  orgId: r.org_id,
+  phoneNumberId: r.phone_number_id,
+  previousAgentId: r.previous_agent_id,
+  newAgentId: r.new_agent_id,
+  conversationsArchived: r.conversations_archived,
+  createdAt: r.created_at,
+});
+export const archivalParams = (a: ArchivalRecord): ArchivalRow => ({
+  id: a.id,
+  org_id: a.orgId,
+  phone_number_id: a.phoneNumberId,
+  previous_agent_id: a.previousAgentId,
+  new_agent_id: a.newAgentId,
+  conversations_archived: a.conversationsArchived,
+  created_at: a.createdAt,
+});
+
+export interface IdempotencyRow {
+  key_id: string;
+  idempotency_key: string;
+  fingerprint: string;
+  status: number | null;
+  body: string | null;
+  locked_at: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export const idempotencyFromRow = (r: IdempotencyRow): IdempotencyRecord => ({
+  keyId: r.key_id,
+  idempotencyKey: r.idempotency_key,
+  fingerprint: r.fingerprint,
+  status: r.status,
+  body: r.body,
+  lockedAt: r.locked_at,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+export const idempotencyParams = (r: IdempotencyRecord): IdempotencyRow => ({
+  key_id: r.keyId,
+  idempotency_key: r.idempotencyKey,
+  fingerprint: r.fingerprint,
+  status: r.status,
+  body: r.body,
+  locked_at: r.lockedAt,
+  created_at: r.createdAt,
+  expires_at: r.expiresAt,
+});

@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import type { UnitOfWork } from '@gateway/core';
+import type { SecretCipher } from '@gateway/platform';
+import { openSqliteStorage } from './sqlite/open';
+
+/** An open database behind the core's unit of work. */
+export interface Storage {
+  kind: 'sqlite';
+  uow: UnitOfWork;
+  /** The database is reachable and every migration is applied. */
+  ready(): Promise<boolean>;
+  /** Waits for running writes, then closes the connections. */
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  /** `DATABASE_URL`: a `file:` URL or a plain path names a SQLite file. */
+  url: string;
+  cipher: SecretCipher;
+}
+
+/** Opens the storage a `DATABASE_URL` names. */
+export async function openStorage({ url, cipher }: StorageOptions): Promise<Storage> {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    throw new Error('DATABASE_URL names PostgreSQL, which is not available yet in this build; use a SQLite file path or file: URL');
+  }
+  return openSqliteStorage({ file: sqliteFileOf(url), cipher });
+}
+
+/** `file:///abs/db.sqlite`, `file:relative/db.sqlite` or a plain path; a `?query` is not supported. */
+export function sqliteFileOf(url: string): string {
+  if (url.startsWith('file:')) {
+    if (url.includes('?')) throw new Error('DATABASE_URL file: URLs take no query parameters');
+    return url.startsWith('file://') ? fileURLToPath(url) : url.slice('file:'.length);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new Error(`DATABASE_URL scheme ${url.slice(0, url.indexOf(':'))} is not supported; use a SQLite file path or file: URL`);
+  }
+  return url;
+}

@@ -3,6 +3,18 @@ import { requestContext, routeFallback, type GatewayEnv, type GatewayServices } 
 import { legacyErrorHandler, legacyValidationHook } from './errors';
 import { legacyGuards } from './middleware';
 import { registerCreateAgent } from './routes/agents/create-agent';
+import { registerDeleteAgent } from './routes/agents/delete-agent';
+import { registerGetAgent } from './routes/agents/get-agent';
+import { registerListAgents } from './routes/agents/list-agents';
+import { registerUpdateAgent } from './routes/agents/update-agent';
+import { registerGetConversation } from './routes/conversations/get-conversation';
+import { registerListConversations } from './routes/conversations/list-conversations';
+import { registerListMessages } from './routes/conversations/list-messages';
+import { registerAddPhoneNumber } from './routes/phone-numbers/add-phone-number';
+import { registerDeletePhoneNumber } from './routes/phone-numbers/delete-phone-number';
+import { registerGetPhoneNumber } from './routes/phone-numbers/get-phone-number';
+import { registerListPhoneNumbers } from './routes/phone-numbers/list-phone-numbers';
+import { registerUpdatePhoneNumber } from './routes/phone-numbers/update-phone-number';
 import type { LegacyApp, RouteDeps } from './types';
 
 export const LEGACY_API_VERSION = '1.0.0';
@@ -14,8 +26,25 @@ export function createLegacyApp(services: GatewayServices): LegacyApp {
   app.onError(legacyErrorHandler(services));
 
   const deps: RouteDeps = { services, guards: legacyGuards(services) };
-  registerCreateAgent(app, deps);
+  for (const register of [
+    registerCreateAgent,
+    registerListAgents,
+    registerGetAgent,
+    registerUpdateAgent,
+    registerDeleteAgent,
+    registerAddPhoneNumber,
+    registerListPhoneNumbers,
+    registerGetPhoneNumber,
+    registerUpdatePhoneNumber,
+    registerDeletePhoneNumber,
+    registerListConversations,
+    registerGetConversation,
+    registerListMessages,
+  ]) {
+    register(app, deps);
+  }
 
+  // The description of this API, unauthenticated; registered before the fallback so nothing shadows it.
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyAuth', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -23,9 +23,9 @@ export type RouteMiddleware = MiddlewareHandler<GatewayEnv>[];
 /** The middleware chains of the legacy routes, built once per app so all routes share one rate limiter. */
 export interface Guards {
   /** GET and DELETE: key → rate limit → scope → path user. */
-  read(scope: Scope): RouteMiddleware;
+  base(scope: Scope): RouteMiddleware;
   /** POST and PATCH: the same, then the JSON body and the Idempotency-Key. */
-  write(scope: Scope): RouteMiddleware;
+  withBody(scope: Scope): RouteMiddleware;
 }
 
 export function legacyGuards(services: GatewayServices): Guards {
@@ -33,7 +33,7 @@ export function legacyGuards(services: GatewayServices): Guards {
   const limit = rateLimit(services.rateLimits.legacy, { keyPrefix: 'legacy' });
   const user = pathUser(services);
   return {
-    read: (scope) => [key, limit, requireScope(scope), user],
-    write: (scope) => [key, limit, requireScope(scope), user, jsonBody(), idempotency(services)],
+    base: (scope) => [key, limit, requireScope(scope), user],
+    withBody: (scope) => [key, limit, requireScope(scope), user, jsonBody(), idempotency(services)],
   };
 }

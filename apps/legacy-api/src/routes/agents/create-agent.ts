@@ -23,7 +23,7 @@ const route = (guards: RouteDeps['guards']) =>
     description: 'Links an OpenAI prompt to a phone number or Instagram account of the user. One active agent per number (R1).',
     tags: ['Agents'],
     security: [{ ApiKeyAuth: [] }],
-    middleware: guards.write('agents:write'),
+    middleware: guards.withBody('agents:write'),
     request: {
       params: UserParams,
       body: { required: true, content: { 'application/json': { schema: CreateAgentBody } } },

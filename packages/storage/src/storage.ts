@@ -22,7 +22,7 @@ export interface StorageOptions {
 /** Opens the storage a `DATABASE_URL` names. */
 export async function openStorage({ url, cipher }: StorageOptions): Promise<Storage> {
   if (/^postgres(ql)?:\/\//i.test(url)) {
-    throw new Error('DATABASE_URL names PostgreSQL, which is not available yet in this build; use a SQLite file path or file: URL');
+    throw new Error('PostgreSQL is not available yet in this build: set DATABASE_URL to a SQLite file path or a file: URL');
   }
   return openSqliteStorage({ file: sqliteFileOf(url), cipher });
 }

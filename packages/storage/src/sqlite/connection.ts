@@ -43,15 +43,24 @@ export interface OpenedDatabases {
   reader: Database.Database;
 }
 
-export function openWriter(file: string): Database.Database {
+/**
+ * The writer connection, its migrations applied. Foreign keys are off while migrating (SQLite
+ * ignores `PRAGMA foreign_keys` inside the migration's transaction, so a table rebuild would
+ * otherwise trip them), checked once afterwards, then on for good.
+ */
+export function openMigratedWriter(file: string, migrate: (db: Database.Database) => void): Database.Database {
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
     // In WAL mode NORMAL survives application crashes; only a power loss can drop the last
     // commits, and in exchange a commit needs no fsync, which is what makes writes fast.
     db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = OFF');
+    migrate(db);
+    const violations = db.pragma('foreign_key_check') as unknown[];
+    if (violations.length > 0) throw new Error(`Migrations left ${violations.length} foreign key violations`);
+    db.pragma('foreign_keys = ON');
     return db;
   } catch (error) {
     db.close();

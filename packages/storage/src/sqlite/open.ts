@@ -9,7 +9,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { Mutex } from '../mutex';
 import type { Storage } from '../storage';
-import { Connection, openReader, openWriter } from './connection';
+import { Connection, openMigratedWriter, openReader } from './connection';
 import { storageFailure } from './constraints';
 import { sqliteRepositories } from './repositories';
 
@@ -36,11 +36,12 @@ export async function openSqliteStorage({ file, cipher }: SqliteStorageOptions):
   const migrations = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS_FOLDER });
   const latestMigration = Math.max(0, ...migrations.map((m) => m.folderMillis));
 
-  const writer = openWriter(file);
+  const writer = openMigratedWriter(file, (db) => migrate(drizzle(db), { migrationsFolder: SQLITE_MIGRATIONS_FOLDER }));
   let reader: Database.Database;
+  let latestApplied: Database.Statement;
   try {
-    migrate(drizzle(writer), { migrationsFolder: SQLITE_MIGRATIONS_FOLDER });
     reader = openReader(file);
+    latestApplied = reader.prepare('SELECT max(created_at) AS latest FROM __drizzle_migrations');
   } catch (error) {
     writer.close();
     throw error;
@@ -53,7 +54,7 @@ export async function openSqliteStorage({ file, cipher }: SqliteStorageOptions):
     async ready() {
       if (uow.closed) return false;
       try {
-        const row = reader.prepare('SELECT max(created_at) AS latest FROM __drizzle_migrations').get() as { latest: number | null };
+        const row = latestApplied.get() as { latest: number | null };
         return row.latest !== null && Number(row.latest) >= latestMigration;
       } catch {
         return false;

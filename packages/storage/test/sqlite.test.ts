@@ -1,0 +1,186 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Repositories } from '@gateway/core';
+import { aesGcmCipher, generateKeyHex } from '@gateway/platform';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStorage, openStorage, type Storage } from '../src';
+import { aConversation, anAgent, gate, insertAgents, seedWorld, stored, T0, W, world } from './contract/fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'gateway-storage-sqlite-'));
+const cipher = aesGcmCipher(generateKeyHex());
+let n = 0;
+const freshFile = () => join(dir, `db-${++n}.sqlite`);
+
+const opened: Storage[] = [];
+async function open(file = freshFile()): Promise<Storage> {
+  const storage = await openSqliteStorage({ file, cipher });
+  opened.push(storage);
+  return storage;
+}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A separate raw connection, to look at what is really in the file. */
+function inspect<T>(file: string, look: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true });
+  try {
+    return look(db);
+  } finally {
+    db.close();
+  }
+}
+
+const journal = JSON.parse(readFileSync(new URL('../drizzle/sqlite/meta/_journal.json', import.meta.url), 'utf8')) as {
+  entries: unknown[];
+};
+
+describe('SQLite storage', () => {
+  it('stores access tokens sealed with the cipher, never in plain text', async () => {
+    const file = freshFile();
+    const { uow } = await open(file);
+    await seedWorld(uow);
+    const phone = world.phones[0]!;
+    const sealedOf = () =>
+      inspect(file, (db) => (db.prepare('SELECT access_token FROM phone_numbers WHERE id = ?').get(phone.id) as { access_token: string }).access_token);
+
+    const sealed = sealedOf();
+    expect(sealed).not.toContain(phone.accessToken);
+    expect(cipher.open(sealed)).toBe(phone.accessToken);
+
+    await uow.write((repos) => repos.phoneNumbers.update({ ...stored(phone), accessToken: 'EAAG-rotated' }));
+    const rotated = sealedOf();
+    expect(rotated).not.toContain('EAAG-rotated');
+    expect(cipher.open(rotated)).toBe('EAAG-rotated');
+
+    await uow.write((repos) => repos.phoneNumbers.update({ ...stored(phone), displayName: 'kept token' }));
+    expect(sealedOf()).toBe(rotated);
+  });
+
+  it('applies every migration at open, reports ready, and applies none twice when reopened', async () => {
+    const file = freshFile();
+    const first = await open(file);
+    expect(await first.ready()).toBe(true);
+    expect(first.kind).toBe('sqlite');
+    await seedWorld(first.uow);
+    await first.close();
+    expect(await first.ready()).toBe(false);
+
+    const again = await open(file);
+    expect(await again.ready()).toBe(true);
+    expect(inspect(file, (db) => db.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get())).toEqual({ n: journal.entries.length });
+    expect(await again.uow.read((repos) => repos.orgs.get(W.orgA))).toEqual(world.orgs[0]);
+  });
+
+  it('is not ready when a migration is missing from the database', async () => {
+    const file = freshFile();
+    const storage = await open(file);
+    const db = new Database(file);
+    db.prepare('DELETE FROM __drizzle_migrations').run();
+    db.close();
+    expect(await storage.ready()).toBe(false);
+  });
+
+  it('puts the file in WAL mode', async () => {
+    const file = freshFile();
+    await open(file);
+    expect(inspect(file, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+  });
+
+  it('enforces foreign keys, and a failure it cannot translate never leaks the raw SQLite error', async () => {
+    const { uow } = await open();
+    await seedWorld(uow);
+    const error: unknown = await uow
+      .write((repos) => repos.conversations.insert(aConversation('conv_1', { orgId: W.orgA, phoneNumberId: W.pnA1, agentId: 'agent_missing' })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).not.toBe('SqliteError');
+    expect((error as Error).message).not.toMatch(/conversations|agent_id/);
+    expect(((error as Error).cause as Error).name).toBe('SqliteError');
+  });
+
+  it('refuses a repository used after its write finished', async () => {
+    const { uow } = await open();
+    let leaked: Repositories | undefined;
+    await uow.write(async (repos) => {
+      leaked = repos;
+    });
+    await expect(leaked!.orgs.get(W.orgA)).rejects.toThrow(/outside its transaction/);
+  });
+
+  it('close waits for the running write, then refuses new work', async () => {
+    const storage = await open();
+    await seedWorld(storage.uow);
+    const hold = gate();
+    const writing = storage.uow.write(async (repos) => {
+      await hold.opened;
+      await repos.agents.insert(anAgent('agent_1', W.orgA));
+      return 'done';
+    });
+    const closing = storage.close();
+    hold.open();
+    expect(await writing).toBe('done');
+    await closing;
+    await expect(storage.uow.write(async () => 'late')).rejects.toThrow('The storage is closed');
+    await expect(storage.uow.read(async () => 'late')).rejects.toThrow('The storage is closed');
+  });
+
+  it('serves many writes quickly (one writer, WAL, prepared statements)', async () => {
+    const { uow } = await open();
+    await seedWorld(uow);
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 500 }, (_, i) => insertAgents(uow, anAgent(`agent_${i}`, W.orgA, { createdAt: T0 + i }))));
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(await uow.read((repos) => repos.agents.countLive(W.orgA))).toBe(500);
+  });
+});
+
+describe('openStorage', () => {
+  it('opens a plain path, creating its directory', async () => {
+    const file = join(dir, 'nested', 'deeper', 'gateway.sqlite');
+    const storage = await openStorage({ url: file, cipher });
+    opened.push(storage);
+    expect(await storage.ready()).toBe(true);
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('opens a file: URL', async () => {
+    const file = join(dir, 'from-url', 'gateway.sqlite');
+    const storage = await openStorage({ url: pathToFileURL(file).href, cipher });
+    opened.push(storage);
+    expect(await storage.ready()).toBe(true);
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('finds its migrations from any working directory', async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const storage = await openStorage({ url: 'file:relative/gateway.sqlite', cipher });
+      opened.push(storage);
+      expect(await storage.ready()).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(existsSync(join(dir, 'relative', 'gateway.sqlite'))).toBe(true);
+  });
+
+  it.each(['postgres://gateway@localhost/gateway', 'postgresql://gateway@localhost:5432/gateway'])(
+    'says in one line that PostgreSQL is not available yet: %s',
+    async (url) => {
+      const error: unknown = await openStorage({ url, cipher }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/PostgreSQL is not available yet/);
+      expect((error as Error).message).not.toContain('\n');
+    },
+  );
+
+  it('refuses an in-memory database and unknown URL schemes with a clear message', async () => {
+    await expect(openStorage({ url: ':memory:', cipher })).rejects.toThrow(/needs a database file/);
+    await expect(openStorage({ url: 'mysql://localhost/db', cipher })).rejects.toThrow(/not supported/);
+  });
+});

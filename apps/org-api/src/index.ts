@@ -1,9 +1,68 @@
-import { Hono } from 'hono';
-import { requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { rateLimit, requestContext, routeFallback, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { orgErrorHandler, validationHook } from './errors';
+import { registerCreateAgent } from './routes/agents/create-agent';
+import { registerDeleteAgent } from './routes/agents/delete-agent';
+import { registerGetAgent } from './routes/agents/get-agent';
+import { registerListAgents } from './routes/agents/list-agents';
+import { registerUpdateAgent } from './routes/agents/update-agent';
+import { registerGetConversation } from './routes/conversations/get-conversation';
+import { registerListConversations } from './routes/conversations/list-conversations';
+import { registerListMessages } from './routes/conversations/list-messages';
+import { API_NAME, API_VERSION, ORG_BASE_PATH, registerGetApiInfo } from './routes/meta/get-api-info';
+import { registerGetOrg } from './routes/org/get-org';
+import { registerGetPhoneNumber } from './routes/phone-numbers/get-phone-number';
+import { registerListPhoneNumbers } from './routes/phone-numbers/list-phone-numbers';
+import { guardFactory, type OrgApp, type RouteDeps } from './routes/shared';
 
-/** The org dialect, `/api/v1/…`. (Routes arrive with the org-dialect issue.) */
-export function createOrgApp(_services: GatewayServices) {
-  const app = new Hono<GatewayEnv>().basePath('/api/v1');
+/** The org dialect, `/api/v1/…`: org shapes and the org error registry over the shared core. */
+export function createOrgApp(services: GatewayServices): OrgApp {
+  const root: OrgApp = new OpenAPIHono<GatewayEnv>({ defaultHook: validationHook });
+  const app: OrgApp = root.basePath(ORG_BASE_PATH);
   app.use('*', requestContext({ dialect: 'org' }));
+  app.onError(orgErrorHandler(services));
+
+  const limiter = rateLimit(services.rateLimits.org, { keyPrefix: 'org' });
+  const deps: RouteDeps = { services, guard: guardFactory(services, limiter) };
+
+  registerGetApiInfo(app, root);
+  registerListAgents(app, deps);
+  registerCreateAgent(app, deps);
+  registerGetAgent(app, deps);
+  registerUpdateAgent(app, deps);
+  registerDeleteAgent(app, deps);
+  registerListPhoneNumbers(app, deps);
+  registerGetPhoneNumber(app, deps);
+  registerListConversations(app, deps);
+  registerGetConversation(app, deps);
+  registerListMessages(app, deps);
+  registerGetOrg(app, deps);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'BearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key: `Authorization: Bearer sk_live_…`. No other transport is accepted.',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: API_NAME,
+      version: API_VERSION,
+      description:
+        'The org dialect of the agents gateway. Every success is `{data, meta: {request_id}}`; every error `{error: {code, message, request_id}}`. Each operation names the scope it needs in `x-required-scope`.',
+    },
+    tags: [
+      { name: 'Meta' },
+      { name: 'Agents' },
+      { name: 'Phone numbers' },
+      { name: 'Conversations', description: 'Read-only.' },
+      { name: 'Organization' },
+    ],
+  });
+
+  routeFallback(app);
   return app;
 }
+
+export type { OrgApp } from './routes/shared';
+export { ORG_BASE_PATH } from './routes/meta/get-api-info';

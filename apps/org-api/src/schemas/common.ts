@@ -1,0 +1,100 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { GatewayEnv } from '@gateway/http';
+import type { PageResult, SortKey } from '@gateway/core';
+import { decodeCursor, encodeCursor, type CursorList } from '../cursor';
+import { ORG_ERROR_CODES, ORG_ERROR_STATUS, type OrgErrorCode } from '../errors';
+
+/** Org timestamps: ISO 8601, UTC, with milliseconds. */
+export const iso = (ms: number): string => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-06-24T10:42:00.000Z' });
+
+export const MetaSchema = z.object({ request_id: z.string().openapi({ example: 'req_a0b88aa084bac0f7' }) }).openapi('Meta');
+export const ListMetaSchema = z
+  .object({
+    request_id: z.string().openapi({ example: 'req_a0b88aa084bac0f7' }),
+    next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page. Opaque.' }),
+  })
+  .openapi('ListMeta');
+
+export const dataEnvelope = <T extends z.ZodType>(data: T) => z.object({ data, meta: MetaSchema });
+export const listEnvelope = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), meta: ListMetaSchema });
+
+export const DetailSchema = z.object({ field: z.string(), message: z.string() }).openapi('ErrorDetail');
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ORG_ERROR_CODES),
+      message: z.string().openapi({ description: 'Human text; may change at any time. Switch on `code`.' }),
+      request_id: z.string(),
+      details: z.array(DetailSchema).optional().openapi({ description: 'Only on `validation_failed`: every problem found.' }),
+    }),
+  })
+  .openapi('Error');
+
+/** The documented error responses of a route, grouped by status. */
+export function errorResponses(...codes: OrgErrorCode[]) {
+  const byStatus = new Map<number, OrgErrorCode[]>();
+  for (const code of [...codes, 'internal_error' as const]) {
+    const status = ORG_ERROR_STATUS[code];
+    byStatus.set(status, [...new Set([...(byStatus.get(status) ?? []), code])]);
+  }
+  const responses: Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }> = {};
+  for (const [status, list] of byStatus) {
+    responses[status] = { description: list.map((c) => `\`${c}\``).join(', '), content: { 'application/json': { schema: ErrorSchema } } };
+  }
+  return responses;
+}
+
+/** Every authenticated route can answer these. */
+export const AUTH_ERRORS: OrgErrorCode[] = ['unauthorized', 'insufficient_scope', 'rate_limited'];
+/** Every route that reads a JSON body can answer these too. */
+export const BODY_ERRORS: OrgErrorCode[] = [
+  'invalid_json',
+  'unsupported_media_type',
+  'payload_too_large',
+  'validation_failed',
+  'idempotency_key_reused',
+  'idempotency_key_in_use',
+];
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/** `limit`: an integer from 1 to `max` written in plain digits. */
+export const limitParam = (defaultLimit: number, max = 100) =>
+  z
+    .preprocess((v) => (typeof v === 'string' && /^[0-9]{1,6}$/.test(v) ? Number(v) : v), z.number().int().min(1).max(max))
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' }, type: 'integer', minimum: 1, maximum: max, default: defaultLimit });
+
+/** `cursor`: a `meta.next_cursor` this list handed out; anything else is 422. */
+export const cursorParam = (list: CursorList) =>
+  z
+    .string()
+    .transform((value, ctx): SortKey => {
+      const key = decodeCursor(list, value);
+      if (key === null) {
+        ctx.addIssue({ code: 'custom', message: 'is not a cursor of this list' });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, type: 'string', description: '`meta.next_cursor` of the previous page. Opaque.' });
+
+/** Success envelope of one object. */
+export const ok = <T>(c: Context<GatewayEnv>, data: T) => ({ data, meta: { request_id: c.get('requestId') } });
+
+/** Success envelope of a page: `next_cursor` is null on the last page. */
+export const page = <T, U>(c: Context<GatewayEnv>, list: CursorList, result: PageResult<T>, render: (item: T) => U) => ({
+  data: result.items.map(render),
+  meta: { request_id: c.get('requestId'), next_cursor: result.next === null ? null : encodeCursor(list, result.next) },
+});
+
+/** Path ids: an optional `{id}` that matches anything, so a malformed id is a 404, never a 422. */
+export const pathId = (description: string) => z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, description }) });

@@ -1,2 +1,2 @@
-export { openStorage, type Storage, type StorageOptions } from './storage';
+export { openStorage, sqliteFileOf, type Storage, type StorageOptions } from './storage';
 export { openSqliteStorage, type SqliteStorageOptions } from './sqlite/open';

@@ -19,16 +19,21 @@ export interface StorageOptions {
   cipher: SecretCipher;
 }
 
+const POSTGRES_NOT_YET = 'PostgreSQL is not available yet in this build: set DATABASE_URL to a SQLite file path or a file: URL';
+
 /** Opens the storage a `DATABASE_URL` names. */
 export async function openStorage({ url, cipher }: StorageOptions): Promise<Storage> {
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    throw new Error('PostgreSQL is not available yet in this build: set DATABASE_URL to a SQLite file path or a file: URL');
-  }
-  return openSqliteStorage({ file: sqliteFileOf(url), cipher });
+  const file = sqliteFileOf(url);
+  if (file === null) throw new Error(POSTGRES_NOT_YET);
+  return openSqliteStorage({ file, cipher });
 }
 
-/** `file:///abs/db.sqlite`, `file:relative/db.sqlite` or a plain path; a `?query` is not supported. */
-export function sqliteFileOf(url: string): string {
+/**
+ * The SQLite file a `DATABASE_URL` names (`file:///abs/db.sqlite`, `file:relative/db.sqlite` or a
+ * plain path), or null when it names PostgreSQL. Throws for any other scheme.
+ */
+export function sqliteFileOf(url: string): string | null {
+  if (/^postgres(ql)?:\/\//i.test(url)) return null;
   if (url.startsWith('file:')) {
     if (url.includes('?')) throw new Error('DATABASE_URL file: URLs take no query parameters');
     return url.startsWith('file://') ? fileURLToPath(url) : url.slice('file:'.length);

@@ -6,7 +6,7 @@ import type { Repositories } from '@gateway/core';
 import { aesGcmCipher, generateKeyHex } from '@gateway/platform';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStorage, openStorage, type Storage } from '../src';
+import { openSqliteStorage, openStorage, sqliteFileOf, type Storage } from '../src';
 import { aConversation, anAgent, gate, insertAgents, seedWorld, stored, T0, W, world } from './contract/fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'gateway-storage-sqlite-'));
@@ -15,8 +15,8 @@ let n = 0;
 const freshFile = () => join(dir, `db-${++n}.sqlite`);
 
 const opened: Storage[] = [];
-async function open(file = freshFile()): Promise<Storage> {
-  const storage = await openSqliteStorage({ file, cipher });
+function open(file = freshFile()): Storage {
+  const storage = openSqliteStorage({ file, cipher });
   opened.push(storage);
   return storage;
 }
@@ -42,7 +42,7 @@ const journal = JSON.parse(readFileSync(new URL('../drizzle/sqlite/meta/_journal
 describe('SQLite storage', () => {
   it('stores access tokens sealed with the cipher, never in plain text', async () => {
     const file = freshFile();
-    const { uow } = await open(file);
+    const { uow } = open(file);
     await seedWorld(uow);
     const phone = world.phones[0]!;
     const sealedOf = () =>
@@ -63,14 +63,14 @@ describe('SQLite storage', () => {
 
   it('applies every migration at open, reports ready, and applies none twice when reopened', async () => {
     const file = freshFile();
-    const first = await open(file);
+    const first = open(file);
     expect(await first.ready()).toBe(true);
     expect(first.kind).toBe('sqlite');
     await seedWorld(first.uow);
     await first.close();
     expect(await first.ready()).toBe(false);
 
-    const again = await open(file);
+    const again = open(file);
     expect(await again.ready()).toBe(true);
     expect(inspect(file, (db) => db.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get())).toEqual({ n: journal.entries.length });
     expect(await again.uow.read((repos) => repos.orgs.get(W.orgA))).toEqual(world.orgs[0]);
@@ -78,7 +78,7 @@ describe('SQLite storage', () => {
 
   it('is not ready when a migration is missing from the database', async () => {
     const file = freshFile();
-    const storage = await open(file);
+    const storage = open(file);
     const db = new Database(file);
     db.prepare('DELETE FROM __drizzle_migrations').run();
     db.close();
@@ -87,12 +87,12 @@ describe('SQLite storage', () => {
 
   it('puts the file in WAL mode', async () => {
     const file = freshFile();
-    await open(file);
+    open(file);
     expect(inspect(file, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
   });
 
   it('enforces foreign keys, and a failure it cannot translate never leaks the raw SQLite error', async () => {
-    const { uow } = await open();
+    const { uow } = open();
     await seedWorld(uow);
     const error: unknown = await uow
       .write((repos) => repos.conversations.insert(aConversation('conv_1', { orgId: W.orgA, phoneNumberId: W.pnA1, agentId: 'agent_missing' })))
@@ -104,7 +104,7 @@ describe('SQLite storage', () => {
   });
 
   it('refuses a repository used after its write finished', async () => {
-    const { uow } = await open();
+    const { uow } = open();
     let leaked: Repositories | undefined;
     await uow.write(async (repos) => {
       leaked = repos;
@@ -113,7 +113,7 @@ describe('SQLite storage', () => {
   });
 
   it('close waits for the running write, then refuses new work', async () => {
-    const storage = await open();
+    const storage = open();
     await seedWorld(storage.uow);
     const hold = gate();
     const writing = storage.uow.write(async (repos) => {
@@ -130,7 +130,7 @@ describe('SQLite storage', () => {
   });
 
   it('serves many writes quickly (one writer, WAL, prepared statements)', async () => {
-    const { uow } = await open();
+    const { uow } = open();
     await seedWorld(uow);
     const started = performance.now();
     await Promise.all(Array.from({ length: 500 }, (_, i) => insertAgents(uow, anAgent(`agent_${i}`, W.orgA, { createdAt: T0 + i }))));
@@ -182,5 +182,15 @@ describe('openStorage', () => {
   it('refuses an in-memory database and unknown URL schemes with a clear message', async () => {
     await expect(openStorage({ url: ':memory:', cipher })).rejects.toThrow(/needs a database file/);
     await expect(openStorage({ url: 'mysql://localhost/db', cipher })).rejects.toThrow(/not supported/);
+  });
+});
+
+describe('sqliteFileOf', () => {
+  it('reads file: URLs and plain paths, and says null for PostgreSQL', () => {
+    expect(sqliteFileOf('file:///var/lib/gateway/db.sqlite')).toBe('/var/lib/gateway/db.sqlite');
+    expect(sqliteFileOf('file:data/gateway.sqlite')).toBe('data/gateway.sqlite');
+    expect(sqliteFileOf('./data/gateway.sqlite')).toBe('./data/gateway.sqlite');
+    expect(sqliteFileOf('postgres://localhost/gateway')).toBeNull();
+    expect(() => sqliteFileOf('file:db.sqlite?mode=ro')).toThrow(/no query/);
   });
 });

@@ -52,8 +52,7 @@ export function openMigratedWriter(file: string, migrate: (db: Database.Database
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
-    // In WAL mode NORMAL survives application crashes; only a power loss can drop the last
-    // commits, and in exchange a commit needs no fsync, which is what makes writes fast.
+    // WAL + NORMAL: no fsync per commit; still crash-safe, only a power cut may lose the last commits.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = OFF');

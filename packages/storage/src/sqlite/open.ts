@@ -25,9 +25,11 @@ export interface SqliteStorageOptions {
 
 /**
  * Opens (creating when needed) a SQLite database, applies pending migrations, and returns its unit
- * of work: a writer connection for `write` and a read-only connection for `read`.
+ * of work: a writer connection for `write` and a read-only connection for `read`. Synchronous, as
+ * better-sqlite3 is; open one per database file per process (two would contend for the write lock
+ * on one thread, and SQLite's busy wait would block it).
  */
-export async function openSqliteStorage({ file, cipher }: SqliteStorageOptions): Promise<Storage> {
+export function openSqliteStorage({ file, cipher }: SqliteStorageOptions): Storage {
   if (file.trim() === '' || file === ':memory:' || file.startsWith('file::memory:')) {
     throw new Error('SQLite storage needs a database file: an in-memory database cannot be shared by its reader and writer');
   }

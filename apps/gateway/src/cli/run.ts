@@ -19,8 +19,8 @@ export interface CliIo {
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
-  const fail = (code: string, message: string): number => {
-    io.stderr(`error: ${message}\n`);
+  const fail = (code: string, message: string, prefix = 'error'): number => {
+    io.stderr(`${prefix}: ${message}\n`);
     if (json) io.stdout(`${JSON.stringify({ error: { code, message } })}\n`);
     return 1;
   };
@@ -57,7 +57,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     config = loadConfig(io.env);
   } catch (error) {
-    if (error instanceof ConfigError) return fail('config_error', `config error: ${error.message}`);
+    if (error instanceof ConfigError) return fail('config_error', error.message, 'config error');
     throw error;
   }
   if (config.encryptionKeySource === 'generated') io.stderr(`warning: ${encryptionKeyWarning(config)}\n`);

@@ -38,11 +38,6 @@ export class Connection {
   }
 }
 
-export interface OpenedDatabases {
-  writer: Database.Database;
-  reader: Database.Database;
-}
-
 /**
  * The writer connection, its migrations applied. Foreign keys are off while migrating (SQLite
  * ignores `PRAGMA foreign_keys` inside the migration's transaction, so a table rebuild would

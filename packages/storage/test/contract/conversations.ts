@@ -62,6 +62,15 @@ export function conversationsContract(open: OpenStore) {
       expect(listed.total).toBe(1);
     });
 
+    it('legacy visibility: conversations stay visible to the owner of their number after it is deleted', async () => {
+      await seedAgents();
+      await insertConversations(uow(), aConversation('conv_1', onA1('agent_y'), { status: 'archived', archivedAt: T0 }));
+      const phone = await uow().read((repos) => repos.phoneNumbers.get(orgView(), W.pnA1));
+      await uow().write((repos) => repos.phoneNumbers.update({ ...phone!, deletedAt: T0 + 1 }));
+      expect((await uow().read((repos) => repos.conversations.get(userView(W.a1), 'conv_1')))?.id).toBe('conv_1');
+      expect(await uow().read((repos) => repos.conversations.get(userView(W.a2), 'conv_1'))).toBeNull();
+    });
+
     it("findActive returns the customer's active conversation on the number, and nothing once archived", async () => {
       await seedAgents();
       const conversation = aConversation('conv_1', onA1('agent_y'), { customerId: 'cust' });

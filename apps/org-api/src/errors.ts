@@ -183,7 +183,10 @@ function messageFor(issue: ZodIssue, field: string, input: unknown): string {
   }
 }
 
-/** Every zod problem as a detail naming its field; an unknown key is one detail per key. */
+/**
+ * Every zod problem as a detail naming its field; an unknown key is one detail per key. A field
+ * that fails several checks (empty and not matching its pattern) is named once, by its first.
+ */
 export function zodDetails(issues: readonly ZodIssue[], target: string, input: unknown): Detail[] {
   const root = TARGET_ROOT[target] ?? target;
   const join = (path: readonly PropertyKey[]) => (path.length === 0 ? root : path.map(String).join('.'));
@@ -197,6 +200,7 @@ export function zodDetails(issues: readonly ZodIssue[], target: string, input: u
       continue;
     }
     const field = join(issue.path);
+    if (out.some((d) => d.field === field)) continue;
     out.push({ field, message: messageFor(issue, field, input) });
   }
   return out;

@@ -4,6 +4,7 @@ import { requestContext, type GatewayEnv, type GatewayServices } from '@gateway/
 import { createLegacyApp } from '@gateway/legacy-api';
 import { createOrgApp } from '@gateway/org-api';
 import type { Logger } from './logger';
+import { createWebhookApp } from './webhooks/app';
 
 /** What the readiness probe asks: is the database reachable, with its migrations applied. */
 export interface Readiness {
@@ -14,10 +15,12 @@ export interface GatewayAppOptions {
   services: GatewayServices;
   storage: Readiness;
   logger: Logger;
+  /** `META_APP_SECRET` and `META_VERIFY_TOKEN` for `/webhooks/meta`; unset, deliveries and handshakes are refused. */
+  meta?: { appSecret: string | null; verifyToken: string | null };
 }
 
 /** One Hono app: health probes, both dialects, and the root 404 and 500 for everything else. */
-export function createGatewayApp({ services, storage, logger }: GatewayAppOptions) {
+export function createGatewayApp({ services, storage, logger, meta }: GatewayAppOptions) {
   const app = new Hono<GatewayEnv>();
   const unmatched = new WeakSet<Context>();
   app.use('*', requestContext({ dialect: 'gateway' }));
@@ -38,6 +41,7 @@ export function createGatewayApp({ services, storage, logger }: GatewayAppOption
 
   app.route('/', createLegacyApp(services));
   app.route('/', createOrgApp(services));
+  app.route('/', createWebhookApp(services, { ...meta, logger }));
 
   app.notFound((c) => {
     unmatched.add(c);

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     fail(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`),
   );
   const services = buildServices(config, storage, logger);
-  const app = createGatewayApp({ services, storage, logger });
+  const app = createGatewayApp({ services, storage, logger, meta: config.meta });
   const http = await listen(app.fetch, config).catch(async (error: NodeJS.ErrnoException) => {
     await storage.close();
     fail(

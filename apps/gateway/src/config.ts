@@ -151,9 +151,10 @@ export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
     throw new ConfigError('DATABASE_URL must be a postgres:// URL, a file: URL or a path to a SQLite file');
   }
   if (raw.startsWith('file:')) {
+    if (raw.includes('?')) throw new ConfigError('DATABASE_URL file: URLs take no query parameters');
     let file: string;
     try {
-      file = raw.startsWith('file://') ? fileURLToPath(raw) : decodeURIComponent(raw.slice('file:'.length).replace(/\?.*$/, ''));
+      file = raw.startsWith('file://') ? fileURLToPath(raw) : decodeURIComponent(raw.slice('file:'.length));
     } catch {
       throw new ConfigError('DATABASE_URL is not a valid file: URL');
     }

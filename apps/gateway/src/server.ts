@@ -1,8 +1,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/** A Hono app's `fetch`; the bindings carry the Node request (the auth limiter reads its peer address). */
+export type FetchHandler = (request: Request, bindings: HttpBindings) => Response | Promise<Response>;
 
 export interface HttpServer {
   /** `http://host:port`, with the port actually bound. */
@@ -31,7 +32,7 @@ export function listen(fetch: FetchHandler, { host, port }: { host: string; port
     inFlight.add(response);
     response.once('close', () => inFlight.delete(response));
   });
-  server.on('request', getRequestListener(fetch));
+  server.on('request', getRequestListener(fetch as Parameters<typeof getRequestListener>[0]));
 
   let shuttingDown: Promise<{ forced: boolean }> | null = null;
   const shutdown = (graceMs: number) => {

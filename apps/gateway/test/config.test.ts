@@ -90,6 +90,7 @@ describe('configuration', () => {
     [{ AUTH_FAILURES_PER_MINUTE: 'many' }, 'AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 100000000'],
     [{ RATE_LIMIT_LEGACY_PER_MINUTE: '5000' }, 'RATE_LIMIT_LEGACY_PER_HOUR must be at least RATE_LIMIT_LEGACY_PER_MINUTE'],
     [{ DATABASE_URL: 'mysql://localhost/gw' }, 'DATABASE_URL must be a postgres:// URL, a file: URL or a path to a SQLite file'],
+    [{ DATABASE_URL: 'file:gw.db?mode=ro' }, 'DATABASE_URL file: URLs take no query parameters'],
     [{ DATABASE_URL: ':memory:' }, 'DATABASE_URL cannot name an in-memory SQLite database: the gateway needs a file its connections share'],
   ])('rejects %o with one sentence naming the variable', (env, message) => {
     expect(errorOf(env)).toBe(message);

@@ -88,7 +88,7 @@ beforeAll(async () => {
 afterAll(() => w.gw.close());
 afterEach(() => expectNoUnexpected(w.gw));
 
-function send(route: RouteCase, ids: Ids, init: CallInit) {
+function send(route: RouteCase, ids: Ids, init: CallInit = {}) {
   const body = route.body?.(ids);
   return w.call(route.method, route.path(ids), { ...(body !== undefined ? { json: body } : {}), ...init });
 }

@@ -155,7 +155,7 @@ function logDelivery(logger: WebhookLogger, requestId: string, parsed: ParsedDel
   const ignored: Record<string, number> = {};
   for (const item of parsed.ignored) ignored[item.reason] = (ignored[item.reason] ?? 0) + 1;
   logger.info(
-    { request_id: requestId, object: parsed.object, messages: parsed.messages.length, ...counts, ignored },
+    { request_id: requestId, object: parsed.object?.slice(0, 64) ?? null, messages: parsed.messages.length, ...counts, ignored },
     'webhook delivery received',
   );
 }

@@ -73,6 +73,13 @@ describe('routes', () => {
     }
   });
 
+  it('a trailing slash is another path: 404, not a 405 that allows the very method used', async () => {
+    for (const method of ['GET', 'PUT']) {
+      const path = `${w.paths.alice}/agents/`;
+      expectLegacyError(await w.call(method, path, { token: null }), 404, 'Not Found', `Route ${method} ${path} not found`);
+    }
+  });
+
   it('a wrong method is 405 "Method Not Allowed" with Allow, without asking for a key', async () => {
     const cases: [string, string, string][] = [
       ['PUT', `${w.paths.alice}/agents`, 'POST, GET, HEAD'],

@@ -62,6 +62,19 @@ export interface OrgError {
 }
 
 const INTERNAL: OrgError = { code: 'internal_error', message: 'An internal error occurred. Retry with an Idempotency-Key.', unexpected: true };
+const UNAVAILABLE: OrgError = { code: 'service_unavailable', message: 'The service is temporarily unavailable. Retry shortly.', unexpected: true };
+
+/**
+ * Storage that cannot answer for a moment: a SQLite file locked past its busy timeout (the admin CLI
+ * writing), a PostgreSQL that refuses connections or is shutting down. Retrying helps, so 503.
+ * (The legacy dialect classifies the same codes; the list belongs in @gateway/http one day.)
+ */
+const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '53300']);
+
+export function isTransient(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && TRANSIENT_CODES.has(code);
+}
 
 const details = (issues: readonly Issue[]): Detail[] => issues.map((i) => ({ field: i.field, message: i.message }));
 
@@ -74,7 +87,8 @@ export function validationError(list: Detail[], fallback = 'The request is inval
 /**
  * THE mapping of the org dialect: each domain error code and each HTTP problem kind onto its
  * status, code and message. Codes the org dialect cannot produce (it never names agent ids, adds or
- * deletes numbers) would mean a bug, so they answer as internal errors and are reported.
+ * deletes numbers) would mean a bug, so they answer as internal errors and are reported. Anything
+ * else thrown is unexpected: reported, and a generic 500 (503 when storage is momentarily busy).
  */
 const fromDomain: { [C in DomainErrorCode]: (e: DomainError) => OrgError } = {
   validation_failed: (e) => validationError(details(e.issues), e.message),
@@ -118,7 +132,7 @@ export function toOrgError(error: unknown): OrgError {
   if (isDomainError(error)) return fromDomain[error.code](error);
   if (isHttpProblem(error)) return fromProblem[error.kind](error);
   if (error instanceof HTTPException) return fromHttpException(error);
-  return INTERNAL;
+  return isTransient(error) ? UNAVAILABLE : INTERNAL;
 }
 
 /** The single exit of the org dialect: every failure becomes `{error: {code, message, request_id}}`. */
@@ -128,6 +142,7 @@ export function orgErrorHandler(services: GatewayServices): ErrorHandler<Gateway
     const mapped = toOrgError(error);
     if (mapped.unexpected) services.reportError(error, requestId);
     if (mapped.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="api"');
+    if (mapped.code === 'service_unavailable') c.header('Retry-After', '1');
     return c.json(errorBody(mapped, requestId), ORG_ERROR_STATUS[mapped.code]);
   };
 }

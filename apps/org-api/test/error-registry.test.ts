@@ -186,6 +186,21 @@ describe('the error registry of contract §4, code by code', () => {
     w.gw.unexpected.length = 0;
   });
 
+  it('503 service_unavailable: storage that is busy for a moment (SQLite locked, PostgreSQL going away), with Retry-After', async () => {
+    for (const code of ['SQLITE_BUSY', 'ECONNREFUSED', '57P01']) {
+      const busy = Object.assign(new Error(`${code}: database is locked`), { code });
+      const app = createOrgApp({ ...w.gw.services, uow: { read: () => Promise.reject(busy), write: () => Promise.reject(busy) } });
+      const res = await app.request('/api/v1/org', { headers: { Authorization: `Bearer ${w.gw.tokens.full}` } });
+      const body = (await res.json()) as Answer['body'];
+      expectCode({ status: res.status, body, headers: res.headers }, 'service_unavailable');
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(JSON.stringify(body)).not.toContain(code);
+    }
+    // Still reported: an operator wants to know the database was busy.
+    expect(w.gw.unexpected).toHaveLength(3);
+    w.gw.unexpected.length = 0;
+  });
+
   it('500 internal_error inside an idempotent write releases the key: the retry runs', async () => {
     let fail = true;
     const core = w.gw.services.core;
@@ -217,9 +232,7 @@ describe('the error registry of contract §4, code by code', () => {
 });
 
 afterAll(() => {
-  // 503 service_unavailable is in the registry, but nothing in the gateway produces it (see
-  // docs/org-dialect.md): the table maps no core error or HTTP problem onto it.
-  expect([...produced].sort()).toEqual(ORG_ERROR_CODES.filter((c) => c !== 'service_unavailable').sort());
+  expect([...produced].sort()).toEqual([...ORG_ERROR_CODES].sort());
 });
 
 describe('Idempotency-Key (contract §2)', () => {

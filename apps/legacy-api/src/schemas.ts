@@ -37,7 +37,7 @@ export const pageQuery = {
     .int({ error: offsetMessage })
     .min(0, { error: offsetMessage })
     .default(0)
-    .openapi({ param: { name: 'offset', in: 'query' }, example: 0 }),
+    .openapi({ param: { name: 'offset', in: 'query' }, type: 'integer', example: 0 }),
 };
 
 /** An optional query filter that names an id. */

@@ -132,23 +132,28 @@ describe.each(ROUTES)('security: $name', (route) => {
     expectLegacyError(await send(route, { ...own, user: 'usr_000000000000000000000000' }), 404, 'Not Found', 'User not found');
   });
 
-  it.runIf(route.object !== undefined)("R11: another org's object (or another user's) under the caller's own user is 404", async () => {
-    for (const ids of [
-      { ...own, agent: foreign.agent, phone: foreign.phone, conversation: foreign.conversation },
-      { ...own, agent: bobs.agent, phone: bobs.phone, conversation: bobs.conversation },
-    ]) {
-      for (const token of [w.gw.tokens.full, w.gw.tokens.alice]) {
-        expectLegacyError(await send(route, ids, { token }), 404, 'Not Found', route.object as string);
+  const object = route.object;
+  if (object !== undefined) {
+    it("R11: another org's object (or another user's) under the caller's own user is 404", async () => {
+      for (const ids of [
+        { ...own, agent: foreign.agent, phone: foreign.phone, conversation: foreign.conversation },
+        { ...own, agent: bobs.agent, phone: bobs.phone, conversation: bobs.conversation },
+      ]) {
+        for (const token of [w.gw.tokens.full, w.gw.tokens.alice]) {
+          expectLegacyError(await send(route, ids, { token }), 404, 'Not Found', object);
+        }
       }
-    }
-  });
+    });
+  }
 
   // Reads only: a write would change the world the other cases rely on.
-  it.runIf(route.method === 'GET')('the key bound to the path user, and an unbound key of the org, both pass', async () => {
-    for (const token of [w.gw.tokens.alice, w.gw.tokens.full]) {
-      expect((await send(route, own, { token })).status).toBe(200);
-    }
-  });
+  if (route.method === 'GET') {
+    it('the key bound to the path user, and an unbound key of the org, both pass', async () => {
+      for (const token of [w.gw.tokens.alice, w.gw.tokens.full]) {
+        expect((await send(route, own, { token })).status).toBe(200);
+      }
+    });
+  }
 });
 
 describe('R11/R12: ids of another org inside a body', () => {

@@ -122,7 +122,8 @@ export function parseConfig(env: Env): ParsedConfig {
   return {
     production,
     port: vars.PORT,
-    host: vars.HOST,
+    // `[::1]` is how a URL writes an IPv6 address; listen() wants it bare.
+    host: vars.HOST.replace(/^\[(.*)\]$/, '$1'),
     database: parseDatabaseUrl(vars.DATABASE_URL),
     encryptionKey: vars.GATEWAY_ENCRYPTION_KEY?.toLowerCase() ?? null,
     meta: { appSecret: vars.META_APP_SECRET, verifyToken: vars.META_VERIFY_TOKEN },

@@ -67,6 +67,11 @@ describe('configuration', () => {
     });
   });
 
+  it('takes an IPv6 host with or without brackets', () => {
+    expect(parseConfig({ HOST: '[::1]' }).host).toBe('::1');
+    expect(parseConfig({ HOST: '::' }).host).toBe('::');
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseConfig({ PORT: '', LOG_LEVEL: '' })).toMatchObject({ port: 3000, logLevel: 'info' });
   });

@@ -34,6 +34,16 @@ describe('agents', () => {
     expect((await failure(w.core.updateAgent({ ctx: w.ctx(), id: a.id, input: { isActive: true } }))).code).toBe('phone_number_in_use');
   });
 
+  it('an agent moved to another user’s number belongs to that user', async () => {
+    const w = await world();
+    const a = await w.core.createAgent({ ctx: w.ctx(), input: { name: 'A', promptId: 'p', phoneNumberId: w.aliceNumber.id } });
+    expect(a.userId).toBe(w.alice.id);
+    const moved = await w.core.updateAgent({ ctx: w.ctx(), id: a.id, input: { phoneNumberId: w.bobNumber.id } });
+    expect(moved.userId).toBe(w.bob.id);
+    const bob = w.ctx(w.userActor(w.bob.id));
+    expect((await w.core.getAgent({ ctx: bob, id: a.id })).userId).toBe(w.bob.id);
+  });
+
   it('R1: an inactive agent does not hold its number', async () => {
     const w = await world();
     const a = await w.core.createAgent({ ctx: w.ctx(), input: { name: 'A', handle: 'a', instructions, phoneNumberId: w.aliceNumber.id } });

@@ -25,7 +25,7 @@ export const htmlSanitizer: HtmlSanitizer = {
       .replace(/&(amp|lt|gt|quot|#39|apos|nbsp);/g, (_, name: string) => ENTITIES[name] ?? '')
       .split('\n')
       .map((line) => line.replace(/[ \t]+/g, ' ').trim())
-      .filter((line, i, lines) => line !== '' || (i > 0 && lines[i - 1] !== ''))
+      .filter((line) => line !== '')
       .join('\n')
       .trim();
     return { html: clean, text };

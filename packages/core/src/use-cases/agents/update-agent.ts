@@ -21,9 +21,12 @@ export function updateAgent(deps: CoreDeps) {
 
       const phoneChanged = fields.phoneNumberId !== existing.phoneNumberId;
       const isActive = input.isActive ?? existing.isActive;
+      let userId = existing.userId;
       if (fields.phoneNumberId !== null && (phoneChanged || (isActive && !existing.isActive))) {
         // R12: a number the agent moves to, or is re-activated on, must still be there.
-        await resolvePhoneNumber(repos, actor.visibility, fields.phoneNumberId);
+        const phone = await resolvePhoneNumber(repos, actor.visibility, fields.phoneNumberId);
+        // An agent belongs to the owner of its number.
+        if (phoneChanged) userId = phone.userId;
       }
       if (input.subAgents !== undefined) await checkSubAgents(repos, existing.orgId, existing.id, fields.subAgents);
 
@@ -37,7 +40,7 @@ export function updateAgent(deps: CoreDeps) {
         deactivatedReason = null;
       }
 
-      const updated: Agent = { ...existing, ...fields, isActive, deactivatedAt, deactivatedReason, updatedAt: now };
+      const updated: Agent = { ...existing, ...fields, userId, isActive, deactivatedAt, deactivatedReason, updatedAt: now };
       const takesOver = isActive && updated.phoneNumberId !== null && (phoneChanged || !existing.isActive);
       if (takesOver) await assertNumberFree(repos, updated.id, updated.phoneNumberId as string);
       await repos.agents.update(updated);

@@ -121,6 +121,8 @@ describe('the error registry of contract §4, code by code', () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp']) {
       expectCode(await w.api.call('POST', '/agents', { raw: JSON.stringify(wismoBody()), headers: { 'Content-Type': type } }), 'unsupported_media_type');
     }
+    // A type the shared body reader takes but the route's media-type gate does not: still 415, not 500.
+    expectCode(await w.api.call('POST', '/agents', { raw: JSON.stringify(wismoBody()), headers: { 'Content-Type': 'application/json ; charset=utf-8' } }), 'unsupported_media_type');
     const res = await w.app.request('/api/v1/agents', { method: 'POST', headers: { Authorization: `Bearer ${w.gw.tokens.full}` }, body: JSON.stringify(wismoBody()) });
     expect(res.status).toBe(415);
     // JSON with parameters or a +json suffix is JSON.

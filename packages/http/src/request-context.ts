@@ -36,10 +36,18 @@ export function requestContext(options: { dialect: Dialect; correlationHeader?: 
       c.set('requestId', id);
     }
     c.set('dialect', options.dialect);
+    // Set before the response exists, so every response made through the context carries them
+    // without being copied; a handler that builds its own Response gets them afterwards.
+    const headers: [string, string][] = [
+      ['X-Request-ID', id],
+      ['Cache-Control', 'no-store'],
+      ['X-Content-Type-Options', 'nosniff'],
+    ];
+    if (options.correlationHeader) headers.push(['X-Correlation-ID', id]);
+    for (const [name, value] of headers) c.header(name, value);
     await next();
-    c.header('X-Request-ID', id);
-    if (options.correlationHeader) c.header('X-Correlation-ID', id);
-    c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
+    for (const [name, value] of headers) {
+      if (c.res.headers.get(name) !== value) c.header(name, value);
+    }
   };
 }

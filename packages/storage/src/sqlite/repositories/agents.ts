@@ -25,7 +25,8 @@ const translate = (agent: Agent) => (target: string) => {
 function visible(v: Visibility): { where: string[]; params: Record<string, unknown> } {
   const where = ['a.org_id = @org_id', 'a.deleted_at IS NULL'];
   if (v.ownerUserId !== undefined) {
-    where.push('a.phone_number_id IN (SELECT p.id FROM phone_numbers p WHERE p.org_id = @org_id AND p.user_id = @owner_user_id)');
+    // Correlated, so each agent costs one primary-key probe (a user may own tens of thousands of numbers).
+    where.push('EXISTS (SELECT 1 FROM phone_numbers p WHERE p.id = a.phone_number_id AND p.org_id = @org_id AND p.user_id = @owner_user_id)');
   }
   return { where, params: { org_id: v.orgId, owner_user_id: v.ownerUserId } };
 }
@@ -112,9 +113,9 @@ export function agentRepository(conn: Connection): AgentRepository {
       const rows = conn
         .stmt(
           `SELECT lower(handle) AS handle FROM agents
-           WHERE org_id = @org_id AND deleted_at IS NULL AND substr(lower(handle), 1, length(@prefix)) = lower(@prefix)`,
+           WHERE org_id = @org_id AND deleted_at IS NULL AND lower(handle) >= @low AND lower(handle) < @high`,
         )
-        .all({ org_id: orgId, prefix }) as { handle: string }[];
+        .all({ org_id: orgId, low: prefix.toLowerCase(), high: `${prefix.toLowerCase()}\u{10FFFF}` }) as { handle: string }[];
       return rows.map((r) => r.handle);
     },
     async liveIds(orgId, ids) {

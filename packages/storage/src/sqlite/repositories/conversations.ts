@@ -21,7 +21,7 @@ const activeConversationTaken = () => new Error('An active conversation already 
 function visible(v: Visibility): { where: string[]; params: Record<string, unknown> } {
   const where = ['c.org_id = @org_id'];
   if (v.ownerUserId !== undefined) {
-    where.push('c.phone_number_id IN (SELECT p.id FROM phone_numbers p WHERE p.org_id = @org_id AND p.user_id = @owner_user_id)');
+    where.push('EXISTS (SELECT 1 FROM phone_numbers p WHERE p.id = c.phone_number_id AND p.org_id = @org_id AND p.user_id = @owner_user_id)');
   }
   return { where, params: { org_id: v.orgId, owner_user_id: v.ownerUserId } };
 }

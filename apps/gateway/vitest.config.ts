@@ -5,6 +5,7 @@ export default defineConfig({
     // Most of these tests wait on child processes (the CLI, a server being shut down), not on the
     // CPU: run a few files at once even on a two-core machine.
     maxWorkers: 3,
-    testTimeout: 15_000,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

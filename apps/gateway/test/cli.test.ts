@@ -59,7 +59,7 @@ describe.concurrent('admin CLI', () => {
     expect(stdout.endsWith('}\n')).toBe(true);
     expect(stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(stdout)).toMatchObject({ id: expect.stringMatching(/^org_/), name: 'Acme', plan: 'enterprise' });
-  }, 20_000);
+  }, 60_000);
 
   it('creates users and keys; the token is shown once and only its SHA-256 is stored', async () => {
     const { file, env } = database();
@@ -127,7 +127,7 @@ describe.concurrent('admin CLI', () => {
     const revoked = await json(['keys', 'revoke', key.id as string], env);
     expect(revoked).toMatchObject({ id: key.id, revoked_at: expect.stringMatching(ISO) });
     expect(JSON.stringify(revoked)).not.toContain(hash);
-  }, 20_000);
+  }, 60_000);
 
   it('demo creates an org, a user, two numbers and a key with every scope, and prints curl for both dialects', async () => {
     const { env } = database();
@@ -147,7 +147,7 @@ describe.concurrent('admin CLI', () => {
     expect(text.stdout).toContain("-H 'x-api-key: sk_live_");
     expect(text.stdout).toContain('curl -sS -X POST http://127.0.0.1:3000/api/v1/agents');
     expect(text.stdout).toContain("-H 'Authorization: Bearer sk_live_");
-  }, 20_000);
+  }, 60_000);
 
   it('prints a domain error as one line on stderr, and as a JSON error with --json; exit 1', async () => {
     const { env } = database();
@@ -162,7 +162,7 @@ describe.concurrent('admin CLI', () => {
 
     const plan = await cli(['orgs', 'create', '--name', 'Acme', '--plan', 'gold'], env);
     expect(plan).toMatchObject({ code: 1, stderr: 'error: plan must be one of free, pro, enterprise\n' });
-  }, 20_000);
+  }, 60_000);
 
   it('rejects a bad command line before opening the database', async () => {
     const { file, env } = database();
@@ -182,7 +182,7 @@ describe.concurrent('admin CLI', () => {
     const command = await cli(['agents', 'launch'], env);
     expect(command).toMatchObject({ code: 1, stderr: 'error: unknown command "agents launch" (run `pnpm gateway --help`)\n' });
     expect(existsSync(file)).toBe(false);
-  }, 20_000);
+  }, 60_000);
 
   it('prints usage with --help', async () => {
     const { env } = database();

@@ -98,7 +98,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<ServerProcess
     child.on('exit', (code, signal) => done({ code, signal })),
   );
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start:\n${stdout}\n${stderr}`)), 15_000);
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${stdout}\n${stderr}`)), 45_000);
     const check = () => {
       if (stdout.includes('gateway listening on')) {
         clearTimeout(timer);

@@ -50,7 +50,7 @@ async function main() {
     PORT: String(gatewayPort),
     DATABASE_URL: dbFile,
     GATEWAY_ENCRYPTION_KEY: keyHex,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: 'info',
     RATE_LIMIT_LEGACY_PER_MINUTE: '10000000',
     RATE_LIMIT_LEGACY_PER_HOUR: '100000000',
     RATE_LIMIT_ORG_PER_MINUTE: '10000000',
@@ -196,7 +196,8 @@ async function provision(file: string, keyHex: string) {
 }
 
 function start(name: string, args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: gatewayRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The request log stays on (one JSON line per request, as in production) and goes to /dev/null.
+  const child = spawn(process.execPath, args, { cwd: gatewayRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 30_000;
     const poll = async () => {
@@ -209,7 +210,6 @@ function start(name: string, args: string[], env: Record<string, string>, port: 
         else setTimeout(poll, 200);
       }
     };
-    child.stdout?.resume();
     void poll();
   });
 }

@@ -3,7 +3,7 @@ import { deleteAgent } from './use-cases/agents/delete-agent';
 import { getAgent, listAgents } from './use-cases/agents/read-agents';
 import { updateAgent } from './use-cases/agents/update-agent';
 import { actorFor, authenticate, createApiKey, listApiKeys, revokeApiKey, touchApiKey } from './use-cases/admin/api-keys';
-import { createOrg, getOrgSummary } from './use-cases/admin/orgs';
+import { countOrgs, createOrg, getOrgSummary } from './use-cases/admin/orgs';
 import { createUser, resolvePathUser } from './use-cases/admin/users';
 import type { CoreDeps } from './use-cases/context';
 import { getConversation, listConversations, listMessages } from './use-cases/conversations/read-conversations';
@@ -32,6 +32,7 @@ export function createCore(deps: CoreDeps) {
     listMessages: listMessages(),
     recordInboundMessages: recordInboundMessages(deps),
     createOrg: createOrg(deps),
+    countOrgs: countOrgs(),
     getOrgSummary: getOrgSummary(deps),
     createUser: createUser(deps),
     resolvePathUser: resolvePathUser(),

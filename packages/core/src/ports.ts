@@ -61,6 +61,8 @@ export interface PageResult<T> {
 export interface OrgRepository {
   insert(org: Org): Promise<void>;
   get(id: string): Promise<Org | null>;
+  /** How many orgs exist: 0 on a database nobody has used yet. */
+  count(): Promise<number>;
 }
 
 export interface UserRepository {

@@ -118,6 +118,7 @@ function repositories(s: State): Repositories {
     orgs: {
       insert: async (org) => void s.orgs.set(org.id, clone(org)),
       get: async (id) => clone(s.orgs.get(id) ?? null),
+      count: async () => s.orgs.size,
     },
     users: {
       insert: async (user) => {

@@ -13,6 +13,15 @@ export function accountsContract(open: OpenStore) {
       expect(await uow().read((repos) => repos.orgs.get('org_nope'))).toBeNull();
     });
 
+    it('counts the orgs: 0 on an empty database', async () => {
+      expect(await uow().read((repos) => repos.orgs.count())).toBe(0);
+      await uow().write(async (repos) => {
+        await repos.orgs.insert(anOrg('org_1'));
+        await repos.orgs.insert(anOrg('org_2'));
+      });
+      expect(await uow().read((repos) => repos.orgs.count())).toBe(2);
+    });
+
     it('R11: a user is read only within its own org', async () => {
       const user = aUser('usr_1', 'org_1', { email: null });
       await uow().write(async (repos) => {

@@ -19,6 +19,11 @@ export function createOrg(deps: CoreDeps) {
   };
 }
 
+/** How many orgs the database holds; the gateway seeds its demo tenant only while there are none. */
+export function countOrgs() {
+  return ({ uow }: { uow: UnitOfWork }): Promise<number> => uow.read((repos) => repos.orgs.count());
+}
+
 export interface OrgSummary {
   org: Org;
   agentLimit: number | null;

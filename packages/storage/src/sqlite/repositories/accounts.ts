@@ -24,6 +24,9 @@ export function orgRepository(conn: Connection): OrgRepository {
       const row = conn.stmt('SELECT * FROM orgs WHERE id = ?').get(id) as OrgRow | undefined;
       return row ? orgFromRow(row) : null;
     },
+    async count() {
+      return (conn.stmt('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
+    },
   };
 }
 

@@ -48,7 +48,13 @@ export function createLegacyApp(services: GatewayServices): LegacyApp {
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyAuth', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Agents Gateway: legacy dialect', version: LEGACY_API_VERSION },
+    info: {
+      title: 'Agents Gateway: legacy dialect',
+      version: LEGACY_API_VERSION,
+      description:
+        'The legacy dialect of the agents gateway: user-scoped routes under `/v1/users/{user_id}/…`, authenticated with `x-api-key`. Every error is `{error, message, correlation_id, timestamp}`.',
+    },
+    security: [{ ApiKeyAuth: [] }],
   });
 
   routeFallback(app);

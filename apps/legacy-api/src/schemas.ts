@@ -128,6 +128,7 @@ export const commonErrors = {
   404: errorResponse('Not Found: the user (or the object) is not visible to this key'),
   429: errorResponse('Too Many Requests'),
   500: errorResponse('Internal Server Error'),
+  503: errorResponse('Service Unavailable: the database is busy for a moment; retry after Retry-After seconds'),
 } as const;
 
 /** The errors only a route with a JSON body can answer. */

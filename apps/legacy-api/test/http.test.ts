@@ -101,7 +101,7 @@ describe('routes', () => {
     expect(res.status).toBe(200);
     const doc = res.body;
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.info).toEqual({ title: expect.any(String), version: expect.any(String) });
+    expect(doc.info).toEqual({ title: expect.any(String), version: expect.any(String), description: expect.any(String) });
     expect(doc.components.securitySchemes).toEqual({ ApiKeyAuth: { type: 'apiKey', in: 'header', name: 'x-api-key' } });
     const operations = Object.entries(doc.paths as Record<string, Record<string, { security: unknown; responses: Record<string, unknown> }>>).flatMap(
       ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),

@@ -51,6 +51,7 @@ export function createOrgApp(services: GatewayServices): OrgApp {
       description:
         'The org dialect of the agents gateway. Every success is `{data, meta: {request_id}}`; every error `{error: {code, message, request_id}}`. Each operation names the scope it needs in `x-required-scope`.',
     },
+    security: [{ BearerAuth: [] }],
     tags: [
       { name: 'Meta' },
       { name: 'Agents' },

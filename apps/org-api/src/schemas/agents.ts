@@ -120,7 +120,20 @@ const writableFields = {
   phone_number_id: phoneNumberId.optional(),
 };
 
-export const CreateAgentBody = z.strictObject(writableFields).openapi('CreateAgentRequest');
+export const CreateAgentBody = z.strictObject(writableFields).openapi('CreateAgentRequest', {
+  // The WISMO agent of the published page org-scoped-create-agent.md.
+  example: {
+    handle: 'wismo',
+    name: 'WISMO',
+    instructions: 'Answer Where Is My Order questions using the Shopify order tool. Never make up tracking info.',
+    model: 'gpt-5',
+    tools: [
+      { name: 'shopify_get_order', connector_id: 'connector_shopify' },
+      { name: 'shopify_search_orders', connector_id: 'connector_shopify' },
+      { name: 'zendesk_add_public_reply', connector_id: 'connector_zendesk' },
+    ],
+  },
+});
 export type CreateAgentBody = z.infer<typeof CreateAgentBody>;
 
 export const UpdateAgentBody = z
@@ -131,7 +144,9 @@ export const UpdateAgentBody = z
     is_active: z.boolean().optional().openapi({ description: 'false deactivates (sets deactivated_at); true re-activates (clears both).' }),
     deactivated_reason: z.string().max(DEACTIVATED_REASON_MAX).nullable().optional(),
   })
-  .openapi('UpdateAgentRequest');
+  .openapi('UpdateAgentRequest', {
+    example: { instructions: 'Answer Where Is My Order questions in English or Spanish. Never make up tracking info.', color: '#0ea5e9' },
+  });
 export type UpdateAgentBody = z.infer<typeof UpdateAgentBody>;
 
 const agentRef = (id: string) => normalizeId('agent', id) ?? id;
@@ -166,26 +181,29 @@ export const toCreateInput = (body: CreateAgentBody): CreateAgentInput => ({ ...
 
 // ---- responses ----------------------------------------------------------------------------------
 
-export const AgentSummarySchema = z
-  .object({
-    id: z.string().openapi({ example: 'agent_6a39a4f1c0ef2ec711ef6dc1' }),
-    handle: z.string(),
-    name: z.string(),
-    description: z.string().nullable(),
-    model: z.string().nullable(),
-    is_active: z.boolean(),
-    color: z.string(),
-    avatar: z.string().nullable(),
-    tools_count: z.number().int(),
-    sub_agents_count: z.number().int(),
-    phone_number_id: z.string().nullable(),
-    created_at: Timestamp,
-    updated_at: Timestamp,
-  })
-  .openapi('AgentSummary');
+const agentSummaryFields = {
+  id: z.string().openapi({ example: 'agent_6a39a4f1c0ef2ec711ef6dc1' }),
+  handle: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  model: z.string().nullable(),
+  is_active: z.boolean(),
+  color: z.string(),
+  avatar: z.string().nullable(),
+  tools_count: z.number().int(),
+  sub_agents_count: z.number().int(),
+  phone_number_id: z.string().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+};
+
+export const AgentSummarySchema = z.object(agentSummaryFields).openapi('AgentSummary');
 export type AgentSummary = z.infer<typeof AgentSummarySchema>;
 
-export const AgentSchema = AgentSummarySchema.extend({
+// The summary's fields spread in, not `.extend`ed: the document then describes Agent as one flat
+// object rather than an allOf, which reference UIs render (and their examples show) in full.
+export const AgentSchema = z.object({
+  ...agentSummaryFields,
   instructions: z.string().nullable(),
   instructions_html: z.string().nullable(),
   include_system_prompt: z.boolean(),

@@ -34,10 +34,13 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-/** The documented error responses of a route, grouped by status. */
+/**
+ * The documented error responses of a route, grouped by status. Every route can also answer
+ * `internal_error` and, while storage is busy for a moment, `service_unavailable`.
+ */
 export function errorResponses(...codes: OrgErrorCode[]) {
   const byStatus = new Map<number, OrgErrorCode[]>();
-  for (const code of [...codes, 'internal_error' as const]) {
+  for (const code of [...codes, 'internal_error' as const, 'service_unavailable' as const]) {
     const status = ORG_ERROR_STATUS[code];
     byStatus.set(status, [...new Set([...(byStatus.get(status) ?? []), code])]);
   }

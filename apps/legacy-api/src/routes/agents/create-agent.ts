@@ -11,6 +11,9 @@ export const CreateAgentBody = body({
   agent_id: optionalString('agent_id').openapi({
     description: 'A client-chosen id, 1-64 of [A-Za-z0-9_-] (older clients name their own agents); generated when absent',
   }),
+}).openapi({
+  // The body of the published page user-scoped-create-agent.md.
+  example: { phone_number_id: 'pn_abc123', prompt_id: 'prompt_xyz789', name: 'Customer Support Agent' },
 });
 export type CreateAgentBody = z.input<typeof CreateAgentBody>;
 export type AgentResponse = z.infer<typeof Agent>;

@@ -11,9 +11,11 @@ export const UpdateAgentBody = body({
   name: optionalString('name'),
   prompt_id: optionalString('prompt_id'),
   phone_number_id: optionalString('phone_number_id').openapi({ description: "Moves the agent to another of the user's numbers" }),
-}).refine((b) => b.name !== undefined || b.prompt_id !== undefined || b.phone_number_id !== undefined, {
-  error: AT_LEAST_ONE_AGENT_FIELD,
-});
+})
+  .refine((b) => b.name !== undefined || b.prompt_id !== undefined || b.phone_number_id !== undefined, {
+    error: AT_LEAST_ONE_AGENT_FIELD,
+  })
+  .openapi({ example: { name: 'Customer Support Agent (EU)', prompt_id: 'prompt_support_v2' } });
 export type UpdateAgentBody = z.input<typeof UpdateAgentBody>;
 
 const route = (guards: RouteDeps['guards']) =>

@@ -13,6 +13,14 @@ export const AddPhoneNumberBody = body({
   access_token: requiredString('access_token').openapi({ description: 'Write-only: stored encrypted, never returned' }),
   display_name: optionalNullableString('display_name').openapi({ example: '+1 555 0100' }),
   waba_id: optionalNullableString('waba_id').openapi({ description: 'WhatsApp only: 5-32 digits', example: '102290129340398' }),
+}).openapi({
+  example: {
+    platform: 'whatsapp',
+    meta_phone_number_id: '106540352242922',
+    access_token: 'EAAGm0PX4ZCpsBA-example',
+    display_name: '+1 555 0100',
+    waba_id: '102290129340398',
+  },
 });
 export type AddPhoneNumberBody = z.input<typeof AddPhoneNumberBody>;
 export type PhoneNumberResponse = z.infer<typeof PhoneNumber>;

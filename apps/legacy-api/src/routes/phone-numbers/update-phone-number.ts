@@ -10,7 +10,9 @@ export const AT_LEAST_ONE_PHONE_FIELD = 'At least one field (display_name, acces
 export const UpdatePhoneNumberBody = body({
   display_name: optionalNullableString('display_name').openapi({ description: 'null clears it' }),
   access_token: optionalString('access_token').openapi({ description: 'Write-only: replaces the stored token' }),
-}).refine((b) => b.display_name !== undefined || b.access_token !== undefined, { error: AT_LEAST_ONE_PHONE_FIELD });
+})
+  .refine((b) => b.display_name !== undefined || b.access_token !== undefined, { error: AT_LEAST_ONE_PHONE_FIELD })
+  .openapi({ example: { display_name: 'Support line (EU)' } });
 export type UpdatePhoneNumberBody = z.input<typeof UpdatePhoneNumberBody>;
 
 const route = (guards: RouteDeps['guards']) =>

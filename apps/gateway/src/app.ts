@@ -3,6 +3,7 @@ import { routePath } from 'hono/route';
 import { requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { createLegacyApp } from '@gateway/legacy-api';
 import { createOrgApp } from '@gateway/org-api';
+import { createDocsApp, docsAssetCaching, DOCS_ASSETS_PATH } from './docs';
 import type { Logger } from './logger';
 import { createWebhookApp } from './webhooks/app';
 
@@ -19,10 +20,12 @@ export interface GatewayAppOptions {
   meta?: { appSecret: string | null; verifyToken: string | null };
 }
 
-/** One Hono app: health probes, both dialects, and the root 404 and 500 for everything else. */
+/** One Hono app: health probes, the API reference, both dialects, and the root 404 and 500 for everything else. */
 export function createGatewayApp({ services, storage, logger, meta }: GatewayAppOptions) {
   const app = new Hono<GatewayEnv>();
   const unmatched = new WeakSet<Context>();
+  // Outermost, so the reference's versioned assets keep their long cache header.
+  app.use(`${DOCS_ASSETS_PATH}/*`, docsAssetCaching());
   app.use('*', requestContext({ dialect: 'gateway' }));
   app.use('*', requestLog(logger, (c) => (unmatched.has(c) ? null : routePath(c))));
 
@@ -39,6 +42,7 @@ export function createGatewayApp({ services, storage, logger, meta }: GatewayApp
     return c.json({ error: { code: 'method_not_allowed', message: 'Method not allowed', request_id: c.get('requestId') } }, 405);
   });
 
+  app.route('/', createDocsApp());
   app.route('/', createLegacyApp(services));
   app.route('/', createOrgApp(services));
   app.route('/', createWebhookApp(services, { ...meta, logger }));

@@ -36,6 +36,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   rateLimits: { legacy: WindowLimits; org: WindowLimits };
   authFailuresPerMinute: number;
+  /** `GATEWAY_DEMO=1`: seed the demo tenant at start-up when the database has no org yet. */
+  demo: boolean;
 }
 
 /** A configuration problem; its message is the one line printed before exiting. */
@@ -90,6 +92,10 @@ const EnvSchema = z.object({
   RATE_LIMIT_ORG_PER_MINUTE: integer('RATE_LIMIT_ORG_PER_MINUTE', 1000, 1, LIMIT_MAX),
   RATE_LIMIT_ORG_PER_HOUR: integer('RATE_LIMIT_ORG_PER_HOUR', 10_000, 1, LIMIT_MAX),
   AUTH_FAILURES_PER_MINUTE: integer('AUTH_FAILURES_PER_MINUTE', 30, 1, LIMIT_MAX),
+  GATEWAY_DEMO: z
+    .enum(['1', '0', 'true', 'false'], { error: 'GATEWAY_DEMO must be 1 or 0' })
+    .optional()
+    .transform((value) => value === '1' || value === 'true'),
 });
 
 type ParsedConfig = Omit<GatewayConfig, 'encryptionKey' | 'encryptionKeySource' | 'encryptionKeyFile'> & {
@@ -133,6 +139,7 @@ export function parseConfig(env: Env): ParsedConfig {
       org: { perMinute: vars.RATE_LIMIT_ORG_PER_MINUTE, perHour: vars.RATE_LIMIT_ORG_PER_HOUR },
     },
     authFailuresPerMinute: vars.AUTH_FAILURES_PER_MINUTE,
+    demo: vars.GATEWAY_DEMO,
   };
 }
 
@@ -227,4 +234,23 @@ export function exitOnConfigError(error: unknown): never {
     process.exit(1);
   }
   throw error;
+}
+
+/** The URL a client on this machine reaches the server at: a wildcard address becomes 127.0.0.1. */
+export function clientBaseUrl(config: Pick<GatewayConfig, 'host' | 'port'>): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' || config.host === '[::]' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.port}`;
+}
+
+/**
+ * The command line: `--demo` only (as `GATEWAY_DEMO=1`). A `--` is skipped, however pnpm passes
+ * `pnpm start -- --demo` along.
+ */
+export function parseStartArgs(argv: readonly string[]): { demo: boolean } {
+  let demo = false;
+  for (const arg of argv) {
+    if (arg === '--demo') demo = true;
+    else if (arg !== '--') throw new Error(`unknown argument "${arg}" (the only option is --demo)`);
+  }
+  return { demo };
 }

@@ -1,6 +1,7 @@
 import { buildServices } from './compose';
 import { createGatewayApp } from './app';
-import { encryptionKeyWarning, exitOnConfigError, loadConfig, type GatewayConfig } from './config';
+import { clientBaseUrl, encryptionKeyWarning, exitOnConfigError, loadConfig, parseStartArgs, type GatewayConfig } from './config';
+import { firstRunDemo } from './demo';
 import { createLogger } from './logger';
 import { listen } from './server';
 import { openGatewayStorage } from './storage';
@@ -14,6 +15,12 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
+  let args: { demo: boolean };
+  try {
+    args = parseStartArgs(process.argv.slice(2));
+  } catch (error) {
+    fail((error as Error).message);
+  }
   let config: GatewayConfig;
   try {
     config = loadConfig(process.env);
@@ -61,6 +68,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', (signal) => void stop(signal));
   process.on('SIGINT', (signal) => void stop(signal));
+
+  if (args.demo || config.demo) {
+    // After listening, so the printed requests work as soon as they are shown (and a port that is
+    // taken never swallows a token).
+    await firstRunDemo({
+      core: services.core,
+      uow: storage.uow,
+      baseUrl: clientBaseUrl(config),
+      logger,
+      print: (text) => process.stdout.write(text),
+    }).catch((error: unknown) => logger.error({ err: error }, 'demo seeding failed'));
+  }
 }
 
 await main();

@@ -1,7 +1,7 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import type { ParseArgsConfig } from 'node:util';
 import { SCOPES, type Core, type UnitOfWork } from '@gateway/core';
-import { createdKeyView, keyView, orgView, phoneNumberView, record, userView } from './views';
+import { demoCurls, demoJson, demoSummary, seedDemo } from '../demo';
+import { createdKeyView, keyView, orgView, record, userView } from './views';
 
 /** Thrown for a command line that cannot run; printed as one line. */
 export class UsageError extends Error {
@@ -159,88 +159,18 @@ const keysList: Command = {
   },
 };
 
-const digits = (count: number) => Array.from({ length: count }, (_, i) => randomInt(i === 0 ? 1 : 0, 10)).join('');
-
 const demo: Command = {
   words: ['demo'],
   usage: 'demo',
   options: {},
   async run({ core, uow, baseUrl }) {
-    const org = await core.createOrg({ uow, input: { name: 'Demo Org', plan: 'pro' } });
-    const user = await core.createUser({ uow, input: { orgId: org.id, name: 'Demo User' } });
-    const { key, token } = await core.createApiKey({ uow, input: { orgId: org.id, scopes: [...SCOPES], name: 'Demo key' } });
-    // The numbers belong to the demo user: the key acts for that user, as a legacy request would.
-    const ctx = { uow, actor: core.actorFor(key, user.id) };
-    const whatsapp = await core.addPhoneNumber({
-      ctx,
-      input: {
-        platform: 'whatsapp',
-        metaPhoneNumberId: digits(15),
-        wabaId: digits(15),
-        displayName: 'Demo WhatsApp',
-        accessToken: `demo_${randomBytes(16).toString('hex')}`,
-      },
-    });
-    const instagram = await core.addPhoneNumber({
-      ctx,
-      input: {
-        platform: 'instagram',
-        metaPhoneNumberId: digits(17),
-        displayName: 'Demo Instagram',
-        accessToken: `demo_${randomBytes(16).toString('hex')}`,
-      },
-    });
-    const json = {
-      org: orgView(org),
-      user: userView(user),
-      phone_numbers: [phoneNumberView(whatsapp), phoneNumberView(instagram)],
-      key: createdKeyView(key, token),
+    const tenant = await seedDemo(core, uow);
+    return {
+      json: demoJson(tenant),
+      text: `${demoSummary(tenant)}\n\nStart the server with \`pnpm start\`, then:\n\n${demoCurls(baseUrl, tenant)}`,
     };
-    const summary = record('Demo data created', {
-      org: `${org.id}  ${org.name} (plan ${org.plan})`,
-      user: `${user.id}  ${user.name}`,
-      whatsapp: `${whatsapp.id}  ${whatsapp.displayName} (Meta id ${whatsapp.metaPhoneNumberId})`,
-      instagram: `${instagram.id}  ${instagram.displayName} (Meta id ${instagram.metaPhoneNumberId})`,
-      key: `${key.id}  every scope`,
-      token: `${token}  (shown only now)`,
-    });
-    return { json, text: `${summary}\n\n${demoCurls(baseUrl, user.id, whatsapp.id, instagram.id, token)}` };
   },
 };
-
-/** Ready-to-paste requests for both dialects against the demo data. */
-function demoCurls(baseUrl: string, userId: string, whatsappId: string, instagramId: string, token: string): string {
-  const legacyBody = JSON.stringify({ phone_number_id: whatsappId, prompt_id: 'prompt_support_v1', name: 'Support Agent' });
-  const orgBody = JSON.stringify({
-    handle: 'wismo',
-    name: 'WISMO',
-    instructions: 'Answer Where Is My Order questions using the Shopify order tool. Never make up tracking info.',
-    model: 'gpt-5',
-    phone_number_id: instagramId,
-    tools: [
-      { name: 'shopify_get_order', connector_id: 'connector_shopify' },
-      { name: 'zendesk_add_public_reply', connector_id: 'connector_zendesk' },
-    ],
-  });
-  return [
-    'Start the server with `pnpm start`, then:',
-    '',
-    '# legacy dialect: an agent on the WhatsApp number',
-    `curl -sS -X POST ${baseUrl}/v1/users/${userId}/agents \\`,
-    `  -H 'x-api-key: ${token}' -H 'Content-Type: application/json' \\`,
-    `  -d '${legacyBody}'`,
-    '',
-    '# org dialect: an agent on the Instagram number',
-    `curl -sS -X POST ${baseUrl}/api/v1/agents \\`,
-    `  -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\`,
-    `  -H 'Idempotency-Key: demo-wismo-1' \\`,
-    `  -d '${orgBody}'`,
-    '',
-    '# both dialects see the same agents',
-    `curl -sS ${baseUrl}/v1/users/${userId}/agents -H 'x-api-key: ${token}'`,
-    `curl -sS ${baseUrl}/api/v1/agents -H 'Authorization: Bearer ${token}'`,
-  ].join('\n');
-}
 
 export const COMMANDS: readonly Command[] = [orgsCreate, usersCreate, keysCreate, keysRevoke, keysList, demo];
 

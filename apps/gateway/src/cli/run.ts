@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { isDomainError, type DomainError } from '@gateway/core';
 import type { Storage } from '@gateway/storage';
 import { buildServices } from '../compose';
-import { ConfigError, encryptionKeyWarning, loadConfig, type GatewayConfig } from '../config';
+import { clientBaseUrl, ConfigError, encryptionKeyWarning, loadConfig, type GatewayConfig } from '../config';
 import { openGatewayStorage } from '../storage';
 import { COMMANDS, UsageError, usage, type Command } from './commands';
 
@@ -70,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   try {
     const { core } = buildServices(config, storage);
-    const result = await command.run({ core, uow: storage.uow, baseUrl: baseUrl(config) }, values, positionals);
+    const result = await command.run({ core, uow: storage.uow, baseUrl: clientBaseUrl(config) }, values, positionals);
     io.stdout(json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`);
     return 0;
   } catch (error) {
@@ -104,9 +104,4 @@ function describe(error: DomainError): string {
     return error.id === undefined ? what : `${what}: ${error.id}`;
   }
   return error.message;
-}
-
-function baseUrl(config: GatewayConfig): string {
-  const host = config.host === '0.0.0.0' || config.host === '::' || config.host === '[::]' ? '127.0.0.1' : config.host;
-  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.port}`;
 }

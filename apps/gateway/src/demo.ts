@@ -69,7 +69,7 @@ export function demoSummary(t: DemoTenant): string {
   });
 }
 
-/** Ready-to-paste requests for both dialects against the demo tenant. */
+/** Ready-to-paste requests for both dialects against the demo tenant; `-w '\n'` ends each answer with a newline. */
 export function demoCurls(baseUrl: string, t: DemoTenant): string {
   const legacyBody = JSON.stringify({ phone_number_id: t.whatsapp.id, prompt_id: 'prompt_support_v1', name: 'Support Agent' });
   const orgBody = JSON.stringify({
@@ -85,19 +85,19 @@ export function demoCurls(baseUrl: string, t: DemoTenant): string {
   });
   return [
     '# legacy dialect: an agent on the WhatsApp number',
-    `curl -sS -X POST ${baseUrl}/v1/users/${t.user.id}/agents \\`,
+    `curl -sS -X POST ${baseUrl}/v1/users/${t.user.id}/agents -w '\\n' \\`,
     `  -H 'x-api-key: ${t.token}' -H 'Content-Type: application/json' \\`,
     `  -d '${legacyBody}'`,
     '',
     '# org dialect: an agent on the Instagram number',
-    `curl -sS -X POST ${baseUrl}/api/v1/agents \\`,
+    `curl -sS -X POST ${baseUrl}/api/v1/agents -w '\\n' \\`,
     `  -H 'Authorization: Bearer ${t.token}' -H 'Content-Type: application/json' \\`,
     `  -H 'Idempotency-Key: demo-wismo-1' \\`,
     `  -d '${orgBody}'`,
     '',
     '# both dialects see the same agents',
-    `curl -sS ${baseUrl}/v1/users/${t.user.id}/agents -H 'x-api-key: ${t.token}'`,
-    `curl -sS ${baseUrl}/api/v1/agents -H 'Authorization: Bearer ${t.token}'`,
+    `curl -sS ${baseUrl}/v1/users/${t.user.id}/agents -w '\\n' -H 'x-api-key: ${t.token}'`,
+    `curl -sS ${baseUrl}/api/v1/agents -w '\\n' -H 'Authorization: Bearer ${t.token}'`,
   ].join('\n');
 }
 
@@ -145,8 +145,6 @@ export async function firstRunDemo(options: {
   }
   const tenant = await seedDemo(core, uow);
   logger.info({ org_id: tenant.org.id, key_id: tenant.key.id }, 'demo tenant created');
-  // The log lines written so far go first, so the block is the last thing on the screen.
-  await new Promise<void>((done) => logger.flush(() => done()));
   print(firstRunBlock(baseUrl, tenant));
   return tenant;
 }

@@ -96,6 +96,7 @@ function curls(block: string): Curl[] {
         curl.headers[header.slice(0, colon)] = header.slice(colon + 1).trim();
       } else if (word === '-d') curl.body = words[++i] as string;
       else if (word === '-sS') continue;
+      else if (word === '-w') expect(words[++i]).toBe('\\n');
       else if (word.startsWith('-')) throw new Error(`unexpected curl option ${word}`);
       else curl.url = word;
     }

@@ -2,6 +2,7 @@ import { buildServices } from './compose';
 import { createGatewayApp } from './app';
 import { clientBaseUrl, encryptionKeyWarning, exitOnConfigError, loadConfig, parseStartArgs, type GatewayConfig } from './config';
 import { firstRunDemo } from './demo';
+import { startIdempotencySweep } from './housekeeping';
 import { createLogger } from './logger';
 import { listen } from './server';
 import { openGatewayStorage } from './storage';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
         : `cannot listen on ${config.host}:${config.port}: ${error.message}`,
     );
   });
-  logger.info({ url: http.url, database: storage.kind }, `gateway listening on ${http.url}`);
+  const stopSweep = startIdempotencySweep(storage.uow, services.core.deps.clock, logger);
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
       return;
     }
     stopping = true;
+    stopSweep();
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
     const { forced } = await http.shutdown(SHUTDOWN_GRACE_MS);
     if (forced) logger.warn(`requests still open after ${SHUTDOWN_GRACE_MS / 1000} s were cut off`);
@@ -68,6 +70,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', (signal) => void stop(signal));
   process.on('SIGINT', (signal) => void stop(signal));
+  // Announced only once the signal handlers are in place, so a supervisor may stop it right away.
+  logger.info({ url: http.url, database: storage.kind }, `gateway listening on ${http.url}`);
 
   if (args.demo || config.demo) {
     // After listening, so the printed requests work as soon as they are shown (and a port that is

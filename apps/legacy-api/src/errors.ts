@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { isDomainError, type DomainError, type DomainErrorCode, type Entity, type Issue } from '@gateway/core';
-import { HttpProblem, isHttpProblem, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
+import { HttpProblem, isHttpProblem, isTransient, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
 import { legacyTimestamp } from './presenters';
 
 /** The legacy error titles, one per status (contract §3). */
@@ -77,14 +77,6 @@ const UNAVAILABLE: LegacyError = { status: 503, title: TITLES[503], message: 'Th
 
 function entry<E>(e: Entry<E>, error: E): LegacyError {
   return { status: e.status, title: TITLES[e.status], message: typeof e.message === 'string' ? e.message : e.message(error) };
-}
-
-/** Storage that is momentarily unable to answer (a locked SQLite file, a PostgreSQL that is going away). */
-const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '53300']);
-
-export function isTransient(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && TRANSIENT_CODES.has(code);
 }
 
 /** The legacy status, title and message of a known failure, or null for an unexpected one. */

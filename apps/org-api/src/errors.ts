@@ -2,7 +2,7 @@ import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from '@hono/zod-openapi';
 import { isDomainError, type DomainError, type DomainErrorCode, type Issue } from '@gateway/core';
-import { HttpProblem, isHttpProblem, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
+import { HttpProblem, isHttpProblem, isTransient, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
 
 /** The org dialect's error registry (contract §4): every code a client can switch on. */
 export const ORG_ERROR_CODES = [
@@ -63,18 +63,6 @@ export interface OrgError {
 
 const INTERNAL: OrgError = { code: 'internal_error', message: 'An internal error occurred. Retry with an Idempotency-Key.', unexpected: true };
 const UNAVAILABLE: OrgError = { code: 'service_unavailable', message: 'The service is temporarily unavailable. Retry shortly.', unexpected: true };
-
-/**
- * Storage that cannot answer for a moment: a SQLite file locked past its busy timeout (the admin CLI
- * writing), a PostgreSQL that refuses connections or is shutting down. Retrying helps, so 503.
- * (The legacy dialect classifies the same codes; the list belongs in @gateway/http one day.)
- */
-const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '53300']);
-
-export function isTransient(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && TRANSIENT_CODES.has(code);
-}
 
 const details = (issues: readonly Issue[]): Detail[] => issues.map((i) => ({ field: i.field, message: i.message }));
 

@@ -7,3 +7,4 @@ export * from './body';
 export * from './idempotency';
 export * from './fallback';
 export * from './context';
+export * from './transient';

@@ -131,3 +131,15 @@ describe('bodies and routes', () => {
     expect(wrong.headers.get('allow')).toBe('GET, POST, HEAD');
   });
 });
+
+describe('transient storage failures', () => {
+  it('are recognised by their code, also when storage wrapped them as a cause', async () => {
+    const { isTransient } = await import('../src');
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    expect(isTransient(busy)).toBe(true);
+    expect(isTransient(new Error('Storage operation failed (SQLITE_BUSY)', { cause: busy }))).toBe(true);
+    expect(isTransient(Object.assign(new Error('x'), { code: 'SQLITE_CONSTRAINT' }))).toBe(false);
+    expect(isTransient(new Error('plain'))).toBe(false);
+    expect(isTransient(null)).toBe(false);
+  });
+});

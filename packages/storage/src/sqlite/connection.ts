@@ -65,9 +65,10 @@ export function openMigratedWriter(file: string, migrate: (db: Database.Database
 
 /**
  * Page cache per connection, in KiB. SQLite's default (2 MiB) makes every read of a large table a
- * system call into the OS cache; 32 MiB keeps the hot pages of a few hundred thousand agents in process.
+ * system call into the OS cache; 16 MiB keeps the hot index and row pages in process while two
+ * connections stay well inside the gateway's memory budget.
  */
-const CACHE_KIB = 32 * 1024;
+const CACHE_KIB = 16 * 1024;
 
 /** A read-only connection to a file the writer already opened (and so already put in WAL mode). */
 export function openReader(file: string): Database.Database {

@@ -1,4 +1,4 @@
-import type { Agent, Conversation, Message, Millis, PageResult, PhoneNumber } from '@gateway/core';
+import type { Agent, AgentSummary, Conversation, Message, Millis, PageResult, PhoneNumber } from '@gateway/core';
 
 /**
  * Core entities → legacy JSON (contract §3). Field names are snake_case, times are UTC ISO 8601
@@ -16,7 +16,7 @@ const optionalTimestamp = (at: Millis | null) => (at === null ? null : legacyTim
  * A legacy agent. Its `user_id` is the user whose number it runs on, which in this dialect is the
  * path's user: an agent is visible here only on a number that user owns.
  */
-export function presentAgent(agent: Agent, userId: string) {
+export function presentAgent(agent: Agent | AgentSummary, userId: string) {
   return {
     agent_id: agent.id,
     user_id: userId,

@@ -94,6 +94,17 @@ export interface Agent {
   deletedAt: Millis | null;
 }
 
+/** The fields a list shows: no instruction texts or reference arrays, only how many tools and sub-agents. */
+export type AgentSummary = Omit<Agent, 'instructions' | 'instructionsHtml' | 'tools' | 'connectors' | 'subAgents' | 'dataSources'> & {
+  toolsCount: number;
+  subAgentsCount: number;
+};
+
+export function summarizeAgent(agent: Agent): AgentSummary {
+  const { instructions: _i, instructionsHtml: _h, tools, connectors: _c, subAgents, dataSources: _d, ...rest } = agent;
+  return { ...rest, toolsCount: tools.length, subAgentsCount: subAgents.length };
+}
+
 export type ConversationStatus = 'active' | 'archived';
 
 export interface Conversation {

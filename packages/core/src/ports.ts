@@ -1,5 +1,6 @@
 import type {
   Agent,
+  AgentSummary,
   ApiKey,
   ArchivalRecord,
   Conversation,
@@ -112,8 +113,8 @@ export interface AgentRepository {
   get(visibility: Visibility, id: string): Promise<Agent | null>;
   /** Whether any agent, deleted or not, in any org, has this id. */
   idExists(id: string): Promise<boolean>;
-  /** Newest first, live agents only. */
-  list(visibility: Visibility, filter: AgentFilter, page: PageRequest): Promise<PageResult<Agent>>;
+  /** Newest first, live agents only, as summaries (a page never carries instruction texts). */
+  list(visibility: Visibility, filter: AgentFilter, page: PageRequest): Promise<PageResult<AgentSummary>>;
   /** The active agent on a number, if any. */
   activeOnPhoneNumber(phoneNumberId: string): Promise<Agent | null>;
   countLive(orgId: string): Promise<number>;

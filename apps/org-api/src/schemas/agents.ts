@@ -21,8 +21,10 @@ import {
   TOOL_NAME_MAX,
   TOOL_NAME_PATTERN,
   normalizeId,
+  summarizeAgent,
   type Agent,
   type AgentFieldsInput,
+  type AgentSummary as CoreAgentSummary,
   type CreateAgentInput,
 } from '@gateway/core';
 import { iso, isoOrNull, Timestamp } from './common';
@@ -217,7 +219,7 @@ export const AgentSchema = z.object({
 }).openapi('Agent');
 export type AgentView = z.infer<typeof AgentSchema>;
 
-export function toAgentSummary(a: Agent): AgentSummary {
+export function toAgentSummary(a: CoreAgentSummary): AgentSummary {
   return {
     id: a.id,
     handle: a.handle,
@@ -227,8 +229,8 @@ export function toAgentSummary(a: Agent): AgentSummary {
     is_active: a.isActive,
     color: a.color,
     avatar: a.avatar,
-    tools_count: a.tools.length,
-    sub_agents_count: a.subAgents.length,
+    tools_count: a.toolsCount,
+    sub_agents_count: a.subAgentsCount,
     phone_number_id: a.phoneNumberId,
     created_at: iso(a.createdAt),
     updated_at: iso(a.updatedAt),
@@ -237,7 +239,7 @@ export function toAgentSummary(a: Agent): AgentSummary {
 
 export function toAgent(a: Agent): AgentView {
   return {
-    ...toAgentSummary(a),
+    ...toAgentSummary(summarizeAgent(a)),
     instructions: a.instructions,
     instructions_html: a.instructionsHtml,
     include_system_prompt: a.includeSystemPrompt,

@@ -1,5 +1,5 @@
 import { DomainError, validationFailed } from '../errors';
-import type { Agent, ApiKey, ArchivalRecord, Conversation, Message, Org, PhoneNumber, PhoneNumberWrite, User } from '../model';
+import { summarizeAgent, type Agent, type ApiKey, type ArchivalRecord, type Conversation, type Message, type Org, type PhoneNumber, type PhoneNumberWrite, type User } from '../model';
 import type {
   ArchivedGroup,
   ClaimResult,
@@ -198,7 +198,8 @@ function repositories(s: State): Repositories {
         const rows = [...s.agents.values()].filter(
           (a) => agentVisible(v, a) && (filter.phoneNumberId === undefined || a.phoneNumberId === filter.phoneNumberId),
         );
-        return page(newestFirst(rows, agentKey), request, agentKey, false);
+        const result = page(newestFirst(rows, agentKey), request, agentKey, false);
+        return { ...result, items: result.items.map(summarizeAgent) };
       },
       activeOnPhoneNumber: async (phoneId) =>
         clone([...s.agents.values()].find((a) => a.deletedAt === null && a.isActive && a.phoneNumberId === phoneId) ?? null),

@@ -1,4 +1,4 @@
-import type { Agent, ApiKey, ArchivalRecord, Conversation, Message, Org, PhoneNumber, User } from '@gateway/core';
+import type { Agent, AgentSummary, ApiKey, ArchivalRecord, Conversation, Message, Org, PhoneNumber, User } from '@gateway/core';
 import type { IdempotencyRecord } from '@gateway/core';
 
 /**
@@ -182,6 +182,40 @@ export const agentFromRow = (r: AgentRow): Agent => ({
   updatedAt: r.updated_at,
   deletedAt: r.deleted_at,
 });
+/** The columns of a list row: no instruction texts, and the array lengths computed by SQLite. */
+export const AGENT_SUMMARY_COLUMNS = `a.id, a.org_id, a.user_id, a.handle, a.name, a.description, a.prompt_id, a.phone_number_id,
+  a.model, a.color, a.avatar, a.include_system_prompt, a.is_active, a.deactivated_reason, a.deactivated_at,
+  a.created_at, a.updated_at, a.deleted_at,
+  json_array_length(a.tools) AS tools_count, json_array_length(a.sub_agents) AS sub_agents_count`;
+
+export type AgentSummaryRow = Omit<AgentRow, 'instructions' | 'instructions_html' | 'tools' | 'connectors' | 'sub_agents' | 'data_sources'> & {
+  tools_count: number;
+  sub_agents_count: number;
+};
+
+export const agentSummaryFromRow = (r: AgentSummaryRow): AgentSummary => ({
+  id: r.id,
+  orgId: r.org_id,
+  userId: r.user_id,
+  handle: r.handle,
+  name: r.name,
+  description: r.description,
+  promptId: r.prompt_id,
+  phoneNumberId: r.phone_number_id,
+  model: r.model,
+  color: r.color,
+  avatar: r.avatar,
+  includeSystemPrompt: r.include_system_prompt === 1,
+  isActive: r.is_active === 1,
+  deactivatedReason: r.deactivated_reason,
+  deactivatedAt: r.deactivated_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  deletedAt: r.deleted_at,
+  toolsCount: r.tools_count,
+  subAgentsCount: r.sub_agents_count,
+});
+
 export const agentParams = (a: Agent): AgentRow => ({
   id: a.id,
   org_id: a.orgId,

@@ -18,7 +18,7 @@ export function agentsContract(open: OpenStore) {
     const uow = useStore(open);
     const get = (id: string, view: { orgId: string; ownerUserId?: string } = orgView()) =>
       uow().read((repos) => repos.agents.get(view, id));
-    const ids = (agents: Agent[]) => agents.map((a) => a.id);
+    const ids = (agents: { id: string }[]) => agents.map((a) => a.id);
 
     it('stores every field of an agent and reads it back', async () => {
       await seedWorld(uow());
@@ -283,6 +283,26 @@ export function agentsContract(open: OpenStore) {
         const empty = await uow().read((repos) => repos.agents.list(orgView(W.orgB), { phoneNumberId: W.pnB1 }, { kind: 'keyset', limit: 5, after: null }));
         expect(empty).toEqual({ items: [], next: null });
       });
+    });
+
+    it('lists summaries: every listed field of the agent, the tool and sub-agent counts, no instruction texts', async () => {
+      await seedWorld(uow());
+      const full = anAgent('agent_full', W.orgA, {
+        phoneNumberId: W.pnA1,
+        instructions: 'x'.repeat(5000),
+        instructionsHtml: '<p>long</p>',
+        tools: [
+          { name: 'shopify_get_order', connectorId: 'connector_a' },
+          { name: 'knowledge_search', connectorId: null },
+        ],
+        connectors: ['connector_a'],
+        subAgents: ['agent_x', 'agent_y', 'agent_z'],
+        dataSources: [{ sourceId: 'source_a', scope: 'all', documents: [] }],
+      });
+      await insertAgents(uow(), full);
+      const page = await uow().read((repos) => repos.agents.list(orgView(), {}, { kind: 'keyset', limit: 5, after: null }));
+      const { instructions: _i, instructionsHtml: _h, tools: _t, connectors: _c, subAgents: _s, dataSources: _d, ...listed } = full;
+      expect(page.items).toEqual([{ ...listed, toolsCount: 2, subAgentsCount: 3 }]);
     });
 
     it('countLive counts the live agents of one org', async () => {

@@ -1,5 +1,5 @@
 import { notFound } from '../../errors';
-import type { Agent } from '../../model';
+import type { Agent, AgentSummary } from '../../model';
 import type { AgentFilter, PageRequest, PageResult } from '../../ports';
 import { requireScope, type Ctx } from '../context';
 
@@ -13,7 +13,7 @@ export function getAgent() {
 }
 
 export function listAgents() {
-  return async ({ ctx, filter, page }: { ctx: Ctx; filter: AgentFilter; page: PageRequest }): Promise<PageResult<Agent>> => {
+  return async ({ ctx, filter, page }: { ctx: Ctx; filter: AgentFilter; page: PageRequest }): Promise<PageResult<AgentSummary>> => {
     requireScope(ctx.actor, 'agents:read');
     return ctx.uow.read((repos) => repos.agents.list(ctx.actor.visibility, filter, page));
   };

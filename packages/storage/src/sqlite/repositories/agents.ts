@@ -2,7 +2,7 @@ import type { Agent, AgentRepository, Visibility } from '@gateway/core';
 import type { Connection } from '../connection';
 import { agentHandleTaken, agentIdTaken, guarded, phoneNumberInUse } from '../constraints';
 import { listPage } from '../paging';
-import { agentFromRow, agentParams, type AgentRow } from '../rows';
+import { AGENT_SUMMARY_COLUMNS, agentFromRow, agentParams, agentSummaryFromRow, type AgentRow, type AgentSummaryRow } from '../rows';
 
 /** R1 and R4 are enforced by partial unique indexes; their failures become the core's errors. */
 const translate = (agent: Agent) => (target: string) => {
@@ -86,14 +86,14 @@ export function agentRepository(conn: Connection): AgentRepository {
       return listPage(
         conn,
         {
-          columns: 'a.*',
+          columns: AGENT_SUMMARY_COLUMNS,
           from: 'agents a',
           where,
           params,
           at: 'a.created_at',
           id: 'a.id',
           direction: 'DESC',
-          map: agentFromRow,
+          map: (row: AgentSummaryRow) => agentSummaryFromRow(row),
           keyOf: (a) => ({ at: a.createdAt, id: a.id }),
         },
         page,

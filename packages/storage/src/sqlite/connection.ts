@@ -8,6 +8,7 @@ import type { Statement } from 'better-sqlite3';
 export class Connection {
   readonly db: Database.Database;
   readonly #statements = new Map<string, Statement>();
+  readonly #rawStatements = new Map<string, Statement>();
   readonly #guard: (() => void) | undefined;
   readonly #inSnapshot: Database.Transaction<(work: () => unknown) => unknown>;
 
@@ -24,6 +25,20 @@ export class Connection {
     if (statement === undefined) {
       statement = this.db.prepare(sql);
       this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Like `stmt`, but its rows come back as arrays in column order: half the cost of building an
+   * object per row, which matters on list pages.
+   */
+  rawStmt(sql: string): Statement {
+    this.#guard?.();
+    let statement = this.#rawStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql).raw(true);
+      this.#rawStatements.set(sql, statement);
     }
     return statement;
   }

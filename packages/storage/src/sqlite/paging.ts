@@ -15,6 +15,8 @@ export interface ListQuery<Row, T> {
   id: string;
   direction: 'ASC' | 'DESC';
   map: (row: Row) => T;
+  /** Read rows as arrays in `columns` order (`Connection.rawStmt`); `map` then takes an array. */
+  raw?: boolean;
   keyOf: (item: T) => SortKey;
 }
 
@@ -28,8 +30,7 @@ export function listPage<Row, T>(conn: Connection, query: ListQuery<Row, T>, pag
   if (page.kind === 'offset') {
     const where = whereClause(query.where);
     return conn.snapshot(() => {
-      const rows = conn
-        .stmt(`SELECT ${query.columns} FROM ${query.from} ${where} ${order} LIMIT @limit OFFSET @offset`)
+      const rows = statement(conn, query.raw)(`SELECT ${query.columns} FROM ${query.from} ${where} ${order} LIMIT @limit OFFSET @offset`)
         .all({ ...query.params, limit: page.limit, offset: page.offset }) as Row[];
       const { n } = conn.stmt(`SELECT count(*) AS n FROM ${query.from} ${where}`).get(query.params) as { n: number };
       return { items: rows.map(query.map), total: n, next: null };
@@ -43,10 +44,12 @@ export function listPage<Row, T>(conn: Connection, query: ListQuery<Row, T>, pag
     params.after_at = page.after.at;
     params.after_id = page.after.id;
   }
-  const rows = conn.stmt(`SELECT ${query.columns} FROM ${query.from} ${whereClause(conditions)} ${order} LIMIT @limit`).all(params) as Row[];
+  const rows = statement(conn, query.raw)(`SELECT ${query.columns} FROM ${query.from} ${whereClause(conditions)} ${order} LIMIT @limit`).all(params) as Row[];
   const items = rows.slice(0, page.limit).map(query.map);
   const last = items[items.length - 1];
   return { items, next: rows.length > page.limit && last !== undefined ? query.keyOf(last) : null };
 }
 
 const whereClause = (conditions: readonly string[]) => (conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`);
+
+const statement = (conn: Connection, raw: boolean | undefined) => (sql: string) => (raw ? conn.rawStmt(sql) : conn.stmt(sql));

@@ -188,32 +188,35 @@ export const AGENT_SUMMARY_COLUMNS = `a.id, a.org_id, a.user_id, a.handle, a.nam
   a.created_at, a.updated_at, a.deleted_at,
   json_array_length(a.tools) AS tools_count, json_array_length(a.sub_agents) AS sub_agents_count`;
 
-export type AgentSummaryRow = Omit<AgentRow, 'instructions' | 'instructions_html' | 'tools' | 'connectors' | 'sub_agents' | 'data_sources'> & {
-  tools_count: number;
-  sub_agents_count: number;
-};
+/** A list row read raw: the values of AGENT_SUMMARY_COLUMNS, in that order. */
+export type AgentSummaryRaw = [
+  id: string, org_id: string, user_id: string | null, handle: string, name: string, description: string | null,
+  prompt_id: string | null, phone_number_id: string | null, model: string | null, color: string, avatar: string | null,
+  include_system_prompt: Bool, is_active: Bool, deactivated_reason: string | null, deactivated_at: number | null,
+  created_at: number, updated_at: number, deleted_at: number | null, tools_count: number, sub_agents_count: number,
+];
 
-export const agentSummaryFromRow = (r: AgentSummaryRow): AgentSummary => ({
-  id: r.id,
-  orgId: r.org_id,
-  userId: r.user_id,
-  handle: r.handle,
-  name: r.name,
-  description: r.description,
-  promptId: r.prompt_id,
-  phoneNumberId: r.phone_number_id,
-  model: r.model,
-  color: r.color,
-  avatar: r.avatar,
-  includeSystemPrompt: r.include_system_prompt === 1,
-  isActive: r.is_active === 1,
-  deactivatedReason: r.deactivated_reason,
-  deactivatedAt: r.deactivated_at,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  deletedAt: r.deleted_at,
-  toolsCount: r.tools_count,
-  subAgentsCount: r.sub_agents_count,
+export const agentSummaryFromRaw = (r: AgentSummaryRaw): AgentSummary => ({
+  id: r[0],
+  orgId: r[1],
+  userId: r[2],
+  handle: r[3],
+  name: r[4],
+  description: r[5],
+  promptId: r[6],
+  phoneNumberId: r[7],
+  model: r[8],
+  color: r[9],
+  avatar: r[10],
+  includeSystemPrompt: r[11] === 1,
+  isActive: r[12] === 1,
+  deactivatedReason: r[13],
+  deactivatedAt: r[14],
+  createdAt: r[15],
+  updatedAt: r[16],
+  deletedAt: r[17],
+  toolsCount: r[18],
+  subAgentsCount: r[19],
 });
 
 export const agentParams = (a: Agent): AgentRow => ({

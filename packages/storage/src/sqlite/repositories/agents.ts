@@ -2,7 +2,7 @@ import type { Agent, AgentRepository, Visibility } from '@gateway/core';
 import type { Connection } from '../connection';
 import { agentHandleTaken, agentIdTaken, guarded, phoneNumberInUse } from '../constraints';
 import { listPage } from '../paging';
-import { AGENT_SUMMARY_COLUMNS, agentFromRow, agentParams, agentSummaryFromRow, type AgentRow, type AgentSummaryRow } from '../rows';
+import { AGENT_SUMMARY_COLUMNS, agentFromRow, agentParams, agentSummaryFromRaw, type AgentRow, type AgentSummaryRaw } from '../rows';
 
 /** R1 and R4 are enforced by partial unique indexes; their failures become the core's errors. */
 const translate = (agent: Agent) => (target: string) => {
@@ -93,7 +93,8 @@ export function agentRepository(conn: Connection): AgentRepository {
           at: 'a.created_at',
           id: 'a.id',
           direction: 'DESC',
-          map: (row: AgentSummaryRow) => agentSummaryFromRow(row),
+          map: (row: AgentSummaryRaw) => agentSummaryFromRaw(row),
+          raw: true,
           keyOf: (a) => ({ at: a.createdAt, id: a.id }),
         },
         page,

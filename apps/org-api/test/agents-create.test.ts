@@ -253,14 +253,26 @@ describe('R7 sub-agents', () => {
     expect(res.body.data.sub_agents_count).toBe(2);
   });
 
-  it('R7/R11: an unknown, deleted or other-org sub-agent is 422 validation_failed naming sub_agents', async () => {
+  it('R7/R11: an unknown, deleted or other-org sub-agent is 422 validation_failed naming its place in sub_agents', async () => {
     const deleted = await w.createAgent();
     await w.api.delete(`/agents/${deleted.id}`);
     const foreign = (await w.api.post('/agents', { handle: 'theirs', name: 'Theirs', instructions }, { token: w.gw.tokens.other })).body.data;
     for (const id of ['agent_000000000000000000000000', deleted.id, foreign.id, 'not-an-agent']) {
-      const details = expectInvalid(await create({ ...wismoBody(), sub_agents: [id] }), ['sub_agents']);
+      const details = expectInvalid(await create({ ...wismoBody(), sub_agents: [id] }), ['sub_agents.0']);
       expect(details[0]?.message).toContain(id);
     }
+  });
+
+  it('R7: every unknown sub-agent is listed, each by its place', async () => {
+    const known = await w.createAgent();
+    const details = expectInvalid(
+      await create({ ...wismoBody(), sub_agents: ['agent_000000000000000000000001', known.id, 'agent_000000000000000000000002'] }),
+      ['sub_agents.0', 'sub_agents.2'],
+    );
+    expect(details.map((d) => d.message)).toEqual([
+      'sub_agents.0 references unknown agent agent_000000000000000000000001',
+      'sub_agents.2 references unknown agent agent_000000000000000000000002',
+    ]);
   });
 
   it('R7: no duplicates, at most 16', async () => {

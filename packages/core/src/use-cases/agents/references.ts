@@ -17,8 +17,17 @@ export async function checkSubAgents(repos: Repositories, orgId: string, agentId
   }
   if (subAgents.length === 0) return;
   const live = new Set(await repos.agents.liveIds(orgId, subAgents));
-  const unknown = subAgents.find((id) => !live.has(id));
-  if (unknown !== undefined) throw referenceNotFound('agent', 'sub_agents', unknown);
+  const unknown = subAgents.flatMap((id, i) => (live.has(id) ? [] : [{ id, field: `sub_agents.${i}` }]));
+  const [first] = unknown;
+  if (first !== undefined) {
+    // Every unknown id, each named by its place in the list.
+    throw new DomainError('reference_not_found', 'Agent not found', {
+      entity: 'agent',
+      field: 'sub_agents',
+      id: first.id,
+      issues: unknown.map(({ id, field }) => ({ field, rule: 'not_found', message: `${field} references unknown agent ${id}` })),
+    });
+  }
   const problem = handoffProblem(await repos.agents.subAgentGraph(orgId), agentId, subAgents);
   if (problem === 'cycle') {
     throw validationFailed([{ field: 'sub_agents', rule: 'cycle', message: 'sub_agents must not form a hand-off cycle' }]);

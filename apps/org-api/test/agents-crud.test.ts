@@ -106,6 +106,8 @@ describe('PATCH /api/v1/agents/{id}', () => {
     expect(summary.is_active).toBe(false);
     const on = await w.api.patch(`/agents/${created.id}`, { is_active: true });
     expect(on.body.data).toMatchObject({ is_active: true, deactivated_reason: null, deactivated_at: null });
+    const details = expectInvalid(await w.api.patch(`/agents/${created.id}`, { deactivated_reason: 'lost otherwise' }), ['deactivated_reason']);
+    expect(details[0]?.message).toContain('inactive');
   });
 
   it('unknown fields, deactivated_at and read-only fields are rejected by name', async () => {

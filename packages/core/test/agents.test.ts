@@ -44,6 +44,18 @@ describe('agents', () => {
     expect((await w.core.getAgent({ ctx: bob, id: a.id })).userId).toBe(w.bob.id);
   });
 
+  it('a deactivation reason needs an inactive agent; re-activation clears it', async () => {
+    const w = await world();
+    const a = await w.core.createAgent({ ctx: w.ctx(), input: { name: 'A', handle: 'a', instructions } });
+    const error = await failure(w.core.updateAgent({ ctx: w.ctx(), id: a.id, input: { deactivatedReason: 'why' } }));
+    expect(error.issues.map((i) => i.field)).toEqual(['deactivated_reason']);
+    await w.core.updateAgent({ ctx: w.ctx(), id: a.id, input: { isActive: false } });
+    const reasoned = await w.core.updateAgent({ ctx: w.ctx(), id: a.id, input: { deactivatedReason: 'paused' } });
+    expect(reasoned).toMatchObject({ isActive: false, deactivatedReason: 'paused' });
+    const back = await w.core.updateAgent({ ctx: w.ctx(), id: a.id, input: { isActive: true, deactivatedReason: null } });
+    expect(back).toMatchObject({ isActive: true, deactivatedReason: null, deactivatedAt: null });
+  });
+
   it('R1: an inactive agent does not hold its number', async () => {
     const w = await world();
     const a = await w.core.createAgent({ ctx: w.ctx(), input: { name: 'A', handle: 'a', instructions, phoneNumberId: w.aliceNumber.id } });

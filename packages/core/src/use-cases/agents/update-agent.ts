@@ -17,10 +17,18 @@ export function updateAgent(deps: CoreDeps) {
       if (!existing) throw notFound('agent', id);
 
       const { fields, issues } = applyAgentFields(existing, input, deps.html);
+      const isActive = input.isActive ?? existing.isActive;
+      if (isActive && input.deactivatedReason != null) {
+        // An active agent has no deactivation reason: keeping it silently would lose it.
+        issues.push({
+          field: 'deactivated_reason',
+          rule: 'not_allowed',
+          message: 'deactivated_reason is only kept for an inactive agent (send it with is_active false)',
+        });
+      }
       if (issues.length > 0) throw validationFailed(issues);
 
       const phoneChanged = fields.phoneNumberId !== existing.phoneNumberId;
-      const isActive = input.isActive ?? existing.isActive;
       let userId = existing.userId;
       if (fields.phoneNumberId !== null && (phoneChanged || (isActive && !existing.isActive))) {
         // R12: a number the agent moves to, or is re-activated on, must still be there.

@@ -25,6 +25,8 @@ export function clientAddress(c: { env: unknown }): string {
 
 export type TokenTransport = 'x-api-key' | 'bearer';
 
+const TOUCH_EVERY_MS = 60_000;
+
 function tokenFrom(c: Parameters<MiddlewareHandler>[0], transport: TokenTransport): string | null {
   if (transport === 'x-api-key') return c.req.header('x-api-key') ?? null;
   const header = c.req.header('authorization');
@@ -38,6 +40,8 @@ function tokenFrom(c: Parameters<MiddlewareHandler>[0], transport: TokenTranspor
  * that limit.
  */
 export function authenticate(services: GatewayServices, transport: TokenTransport): MiddlewareHandler<GatewayEnv> {
+  /** When this process last recorded each key's use: at most one write a minute per key. */
+  const touched = new Map<string, number>();
   return async function authenticateMiddleware(c, next) {
     const token = tokenFrom(c, transport);
     const key = token !== null && TOKEN_PATTERN.test(token) ? await services.core.authenticate({ uow: services.uow, token }) : null;
@@ -56,7 +60,12 @@ export function authenticate(services: GatewayServices, transport: TokenTranspor
     c.set('actor', services.core.actorFor(key));
     c.set('orgId', key.orgId);
     c.set('keyId', key.id);
-    await services.core.touchApiKey({ uow: services.uow, key });
+    const now = services.core.deps.clock.now();
+    if (now - (touched.get(key.id) ?? -Infinity) >= TOUCH_EVERY_MS) {
+      touched.set(key.id, now);
+      // last_used_at is advisory: the request does not wait for the write, and a failure is only logged.
+      services.core.touchApiKey({ uow: services.uow, key }).catch((error: unknown) => services.reportError(error, c.get('requestId')));
+    }
     await next();
   };
 }

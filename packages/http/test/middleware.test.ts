@@ -143,3 +143,19 @@ describe('transient storage failures', () => {
     expect(isTransient(null)).toBe(false);
   });
 });
+
+describe('key use', () => {
+  it('records last_used_at without holding up the request, at most once a minute per key', async () => {
+    gw = await createTestGateway({ storage: 'memory' });
+    const app = probeApp(gw, { perMinute: 100, perHour: 100 });
+    const lastUsed = async () => (await gw.core.authenticate({ uow: gw.uow, token: gw.tokens.full }))?.lastUsedAt ?? null;
+    expect(await lastUsed()).toBeNull();
+    expect((await app.request('/things', { headers: bearer(gw.tokens.full) })).status).toBe(200);
+    await expect.poll(lastUsed).not.toBeNull();
+    const first = await lastUsed();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await app.request('/things', { headers: bearer(gw.tokens.full) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await lastUsed()).toBe(first);
+  });
+});

@@ -12,7 +12,6 @@ import {
   messageParams,
   type ArchivalRow,
   type ConversationRow,
-  type MessageRow,
 } from '../rows';
 
 const activeConversationTaken = () => new Error('An active conversation already exists for this customer on this number');

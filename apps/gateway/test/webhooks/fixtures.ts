@@ -18,3 +18,18 @@ export function fixtureText(name: FixtureName): string {
 export function fixture(name: FixtureName): Record<string, any> {
   return JSON.parse(fixtureText(name)) as Record<string, any>;
 }
+
+/** What the `whatsapp-non-text` fixture's messages become: their type and placeholder text, in order. */
+export const NON_TEXT_STORED: [type: string, text: string][] = [
+  ['image', '[image] Scratch on the lid'],
+  ['audio', '[audio]'],
+  ['video', '[video]'],
+  ['document', '[document] Invoice'],
+  ['sticker', '[sticker]'],
+  ['location', '[location] Pablo Morales, 1 Hacker Way, Menlo Park, CA 94025'],
+  ['contacts', '[contacts]'],
+  ['interactive', '[interactive] Change'],
+  ['button', '[button] Stop promotions'],
+  ['reaction', '[reaction] 👍'],
+  ['unsupported', '[unsupported]'],
+];

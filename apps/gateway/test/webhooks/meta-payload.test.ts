@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMetaDelivery, placeholder } from '../../src/webhooks/meta-payload';
-import { fixture } from './fixtures';
+import { fixture, NON_TEXT_STORED } from './fixtures';
 
 const ALICE_WA = '106540352242922';
 const BOB_IG = '17841234567890123';
@@ -50,19 +50,7 @@ describe('parseMetaDelivery: WhatsApp', () => {
 
   it('non-text messages get a placeholder text (with caption or picked reply) and their WhatsApp type; system messages are ignored', () => {
     const parsed = parseMetaDelivery(fixture('whatsapp-non-text'));
-    expect(parsed.messages.map((m) => [m.type, m.text])).toEqual([
-      ['image', '[image] Scratch on the lid'],
-      ['audio', '[audio]'],
-      ['video', '[video]'],
-      ['document', '[document] Invoice'],
-      ['sticker', '[sticker]'],
-      ['location', '[location] Pablo Morales, 1 Hacker Way, Menlo Park, CA 94025'],
-      ['contacts', '[contacts]'],
-      ['interactive', '[interactive] Change'],
-      ['button', '[button] Stop promotions'],
-      ['reaction', '[reaction] 👍'],
-      ['unsupported', '[unsupported]'],
-    ]);
+    expect(parsed.messages.map((m) => [m.type, m.text])).toEqual(NON_TEXT_STORED);
     expect(parsed.messages.map((m) => m.platformMessageId)).toEqual([
       'wamid.NT01-image',
       'wamid.NT02-audio',

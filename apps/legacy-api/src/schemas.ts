@@ -97,7 +97,7 @@ export const PhoneNumber = z
 export const Conversation = z
   .object({
     conversation_id: z.string(),
-    agent_id: z.string(),
+    agent_id: z.string().nullable().openapi({ description: 'null for messages that reached the number while it had no active agent.' }),
     phone_number_id: z.string(),
     customer_id: z.string(),
     status: z.enum(['active', 'archived']),

@@ -15,18 +15,18 @@ async function agentReply(conversationId: string, text: string) {
   await w.gw.uow.write(async (repos) => {
     const conversation = (await repos.conversations.get({ orgId: w.gw.org.id }, conversationId)) as Conversation;
     const at = Date.now();
+    const seq = await repos.conversations.recordMessage(conversationId, at);
     await repos.messages.insert({
       id: randomIds.next('msg'),
       conversationId,
       phoneNumberId: conversation.phoneNumberId,
-      seq: conversation.messageCount + 1,
+      seq,
       role: 'assistant',
       text,
       type: 'text',
       platformMessageId: null,
       createdAt: at,
     });
-    await repos.conversations.update({ ...conversation, messageCount: conversation.messageCount + 1, lastMessageAt: at, updatedAt: at });
   });
 }
 

@@ -132,4 +132,70 @@ describe('Idempotency-Key', () => {
     const after = await call('POST', `${w.paths.alice}/agents`, withKey('slow', body));
     expect(after.headers.get('idempotent-replayed')).toBe('true');
   });
+
+  describe('a request that outlives its 60-second lock', () => {
+    /** A core whose clock the test moves, and whose first createAgent waits for the gate. */
+    function slowFirstCreate(failFirst = false) {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let at = Date.now();
+      let calls = 0;
+      const clock = { now: () => at };
+      const core: Core = {
+        ...w.gw.core,
+        deps: { ...w.gw.core.deps, clock },
+        createAgent: async (args) => {
+          if (++calls === 1) {
+            await gate;
+            if (failFirst) throw new Error('the slow request fails late');
+          }
+          return w.gw.core.createAgent(args);
+        },
+      };
+      return { call: client(appWith(w.gw, { core }), w.gw.tokens.full), release, advance: (ms: number) => (at += ms) };
+    }
+
+    it('cannot complete the key its retry took over: its write rolls back and the retry is the one outcome', async () => {
+      const { call, release, advance } = slowFirstCreate();
+      const slowNumber = await w.gw.addNumber(w.gw.alice.id, '60000000011');
+      const retryNumber = await w.gw.addNumber(w.gw.alice.id, '60000000012');
+      const slow = call('POST', `${w.paths.alice}/agents`, withKey('outlived', { phone_number_id: slowNumber.id, prompt_id: 'p', name: 'Slow' }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      advance(61_000);
+      const retryBody = { phone_number_id: retryNumber.id, prompt_id: 'p', name: 'Retry' };
+      const retry = await call('POST', `${w.paths.alice}/agents`, withKey('outlived', retryBody));
+      expect(retry.status).toBe(201);
+
+      release();
+      const late = await slow;
+      expectLegacyError(late, 409, 'Conflict', 'A request with this Idempotency-Key is still being processed');
+      const agents = await agentsInDb(w.gw);
+      expect(agents.filter((a) => a.phoneNumberId === slowNumber.id)).toHaveLength(0);
+      expect(agents.filter((a) => a.phoneNumberId === retryNumber.id)).toHaveLength(1);
+      const replay = await call('POST', `${w.paths.alice}/agents`, withKey('outlived', retryBody));
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.text).toBe(retry.text);
+    });
+
+    it('cannot release the key its retry holds when it fails late', async () => {
+      const { call, release, advance } = slowFirstCreate(true);
+      const number = await w.gw.addNumber(w.gw.alice.id, '60000000013');
+      const body = { phone_number_id: number.id, prompt_id: 'p', name: 'Held' };
+      const slow = call('POST', `${w.paths.alice}/agents`, withKey('outlived-fail', body));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      advance(61_000);
+      const retry = await call('POST', `${w.paths.alice}/agents`, withKey('outlived-fail', body));
+      expect(retry.status).toBe(201);
+      release();
+      expect((await slow).status).toBe(500);
+      w.gw.unexpected.length = 0;
+      // The retry's stored response is still the key's answer.
+      const replay = await call('POST', `${w.paths.alice}/agents`, withKey('outlived-fail', body));
+      expect(replay.status).toBe(201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.text).toBe(retry.text);
+    });
+  });
 });

@@ -3,8 +3,8 @@ import { deleteAgent } from './use-cases/agents/delete-agent';
 import { getAgent, listAgents } from './use-cases/agents/read-agents';
 import { updateAgent } from './use-cases/agents/update-agent';
 import { actorFor, authenticate, createApiKey, listApiKeys, revokeApiKey, touchApiKey } from './use-cases/admin/api-keys';
-import { countOrgs, createOrg, getOrgSummary } from './use-cases/admin/orgs';
-import { createUser, resolvePathUser } from './use-cases/admin/users';
+import { countOrgs, createOrg, getOrgSummary, listOrgs } from './use-cases/admin/orgs';
+import { createUser, listUsers, resolvePathUser } from './use-cases/admin/users';
 import type { CoreDeps } from './use-cases/context';
 import { getConversation, listConversations, listMessages } from './use-cases/conversations/read-conversations';
 import { recordInboundMessages } from './use-cases/conversations/record-inbound-messages';
@@ -33,9 +33,11 @@ export function createCore(deps: CoreDeps) {
     recordInboundMessages: recordInboundMessages(deps),
     createOrg: createOrg(deps),
     countOrgs: countOrgs(),
+    listOrgs: listOrgs(),
     getOrgSummary: getOrgSummary(deps),
     createUser: createUser(deps),
     resolvePathUser: resolvePathUser(),
+    listUsers: listUsers(),
     createApiKey: createApiKey(deps),
     revokeApiKey: revokeApiKey(deps),
     listApiKeys: listApiKeys(),

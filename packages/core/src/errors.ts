@@ -80,3 +80,28 @@ export function entityLabel(entity: Entity): string {
   const label = entity.replace('_', ' ');
   return label.charAt(0).toUpperCase() + label.slice(1);
 }
+
+const STORAGE_BRAND = Symbol.for('agents-gateway.storage-error');
+
+/**
+ * A storage failure that says nothing about the request: `unavailable` (the database cannot be
+ * reached, is busy, or timed out) and `conflict` (a concurrent transaction won, and retrying the
+ * whole request may succeed). Both are worth a retry by the client; transports answer them 503
+ * with `Retry-After`. Storage adapters wrap driver errors in it, keeping the original as `cause`,
+ * so nothing above storage knows a driver's codes.
+ */
+export class StorageError extends Error {
+  readonly [STORAGE_BRAND] = true;
+  readonly kind: 'unavailable' | 'conflict';
+
+  constructor(kind: 'unavailable' | 'conflict', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageError';
+    this.kind = kind;
+  }
+}
+
+/** Works across duplicated module copies, unlike `instanceof`. */
+export function isStorageError(value: unknown): value is StorageError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[STORAGE_BRAND] === true;
+}

@@ -111,7 +111,8 @@ export interface Conversation {
   id: string;
   orgId: string;
   phoneNumberId: string;
-  agentId: string;
+  /** null for messages that reached a number with no active agent: kept all the same (§5). */
+  agentId: string | null;
   customerId: string;
   status: ConversationStatus;
   archivedAt: Millis | null;
@@ -142,7 +143,8 @@ export interface ArchivalRecord {
   id: string;
   orgId: string;
   phoneNumberId: string;
-  previousAgentId: string;
+  /** null when the archived conversations had no agent. */
+  previousAgentId: string | null;
   newAgentId: string;
   conversationsArchived: number;
   createdAt: Millis;

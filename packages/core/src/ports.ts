@@ -64,12 +64,16 @@ export interface OrgRepository {
   get(id: string): Promise<Org | null>;
   /** How many orgs exist: 0 on a database nobody has used yet. */
   count(): Promise<number>;
+  /** Every org, newest first. */
+  list(): Promise<Org[]>;
 }
 
 export interface UserRepository {
   /** Throws `validation_failed` on `email` when the email is taken. */
   insert(user: User): Promise<void>;
   get(orgId: string, id: string): Promise<User | null>;
+  /** The org's users, newest first. */
+  list(orgId: string): Promise<User[]>;
 }
 
 export interface ApiKeyRepository {
@@ -77,7 +81,14 @@ export interface ApiKeyRepository {
   get(id: string): Promise<ApiKey | null>;
   findByHash(tokenHash: string): Promise<ApiKey | null>;
   list(orgId: string): Promise<ApiKey[]>;
-  update(key: ApiKey): Promise<void>;
+  /**
+   * Records use: sets `last_used_at` to `at` and nothing else, only on a key that is not revoked and
+   * was last used before `at`. It never writes a copy of the key back, so a revocation that
+   * committed in between stays.
+   */
+  touch(id: string, at: Millis): Promise<void>;
+  /** Sets `revoked_at` on a key that is not revoked yet; false when there was nothing to revoke. */
+  revoke(id: string, at: Millis): Promise<boolean>;
 }
 
 export interface PhoneNumberFilter {
@@ -133,13 +144,20 @@ export interface ConversationFilter {
 }
 
 export interface ArchivedGroup {
-  agentId: string;
+  /** null for conversations that had no agent. */
+  agentId: string | null;
   count: number;
 }
 
 export interface ConversationRepository {
   insert(conversation: Conversation): Promise<void>;
-  update(conversation: Conversation): Promise<void>;
+  /**
+   * Counts one more message on the conversation, as one targeted update (message_count + 1,
+   * last_message_at and updated_at = `at`), and returns the new count: the message's `seq`. It does
+   * not touch status or agent, so it never undoes an archival that committed since the conversation
+   * was read.
+   */
+  recordMessage(conversationId: string, at: Millis): Promise<number>;
   get(visibility: Visibility, id: string): Promise<Conversation | null>;
   /** The customer's active conversation on a number. */
   findActive(phoneNumberId: string, customerId: string): Promise<Conversation | null>;
@@ -147,7 +165,7 @@ export interface ConversationRepository {
   list(visibility: Visibility, filter: ConversationFilter, page: PageRequest): Promise<PageResult<Conversation>>;
   /**
    * R2: archives every active conversation on the number that belongs to an agent other than
-   * `keepAgentId`, and says how many of each agent it archived.
+   * `keepAgentId` (or to no agent), and says how many of each agent it archived.
    */
   archiveOthers(phoneNumberId: string, keepAgentId: string, at: Millis, reason: string): Promise<ArchivedGroup[]>;
 }
@@ -180,7 +198,7 @@ export interface IdempotencyRecord {
 }
 
 export type ClaimResult =
-  | { outcome: 'claimed' }
+  | { outcome: 'claimed'; fence: Millis }
   | { outcome: 'replay'; record: IdempotencyRecord }
   | { outcome: 'mismatch' }
   | { outcome: 'in_flight' };
@@ -191,15 +209,34 @@ export interface IdempotencyRepository {
    * `staleBefore`, is taken over.
    */
   claim(record: IdempotencyRecord, staleBefore: Millis): Promise<ClaimResult>;
-  /** Stores the response; called inside the transaction of the write it describes. */
-  complete(keyId: string, idempotencyKey: string, status: number, body: string): Promise<void>;
-  /** Releases a claim that did not end in a stored response. */
-  release(keyId: string, idempotencyKey: string): Promise<void>;
+  /**
+   * Stores the response of the claim whose `fence` (its `lockedAt`) is given; called inside the
+   * transaction of the write it describes. Returns false, writing nothing, when that claim no
+   * longer holds the key (it was taken over as abandoned): the caller must then roll its write back.
+   */
+  complete(keyId: string, idempotencyKey: string, fence: Millis, status: number, body: string): Promise<boolean>;
+  /** Releases the claim with this fence when it did not end in a stored response; a claim taken over since is left alone. */
+  release(keyId: string, idempotencyKey: string, fence: Millis): Promise<void>;
   /** Deletes records expired before `at`; returns how many. */
   purgeExpired(at: Millis): Promise<number>;
 }
 
+/**
+ * Named locks, held until the transaction ends. A write that decides on what it read (a count, a
+ * free handle, the hand-off graph, the number's active agent, a conversation's state) takes the
+ * lock that covers the decision first, so two such writes never both decide on the same snapshot:
+ * every agent write takes its org's lock, and every write that touches a number's conversations
+ * takes the number's lock. Lock order: org, then number. Where one writer already runs writes one
+ * at a time (SQLite, the in-memory fake) these are no-ops; PostgreSQL locks the row
+ * (`SELECT … FOR UPDATE`).
+ */
+export interface Locks {
+  org(orgId: string): Promise<void>;
+  phoneNumber(phoneNumberId: string): Promise<void>;
+}
+
 export interface Repositories {
+  locks: Locks;
   orgs: OrgRepository;
   users: UserRepository;
   apiKeys: ApiKeyRepository;
@@ -213,8 +250,13 @@ export interface Repositories {
 
 /**
  * The unit of work. `write` runs its callback in one transaction: every repository call inside it
- * commits together or not at all, and no other write interleaves. The callback must only await
- * repository calls (the SQLite adapter relies on it). `read` sees committed data only.
+ * commits together or not at all. Isolation is stated, not inherited from a driver: other writes
+ * may run at the same time (READ COMMITTED on PostgreSQL), so a callback that decides on what it
+ * read takes the named lock covering the decision first ({@link Locks}), and updates are targeted
+ * (never a whole row written back from a copy read before the lock). An adapter may run the
+ * callback again after a serialization failure or deadlock, so it must have no effect outside its
+ * repositories. The callback must only await repository calls (the SQLite adapter relies on it).
+ * `read` sees committed data only, in one snapshot. Storage failures surface as `StorageError`.
  *
  * A use case that writes does so in exactly one `write` and returns what that write returns: the
  * HTTP layer may wrap the unit of work to store the rendered response of an idempotent request in

@@ -37,13 +37,31 @@ describe('conversations', () => {
     expect((await w.core.recordInboundMessages({ uow: w.uow, messages: [message] }))[0]?.outcome).toBe('duplicate');
   });
 
-  it('unknown numbers and numbers without an agent are reported, not stored', async () => {
+  it('an unknown number is reported and nothing is stored', async () => {
     const w = await world();
-    const outcomes = await w.core.recordInboundMessages({
-      uow: w.uow,
-      messages: [inbound({ metaPhoneNumberId: '99999999' }), inbound()],
-    });
-    expect(outcomes).toEqual([{ outcome: 'unknown_number' }, { outcome: 'no_agent', phoneNumberId: w.aliceNumber.id }]);
+    const outcomes = await w.core.recordInboundMessages({ uow: w.uow, messages: [inbound({ metaPhoneNumberId: '99999999' })] });
+    expect(outcomes).toEqual([{ outcome: 'unknown_number' }]);
+    const listed = await w.core.listConversations({ ctx: w.ctx(), filter: {}, page: { kind: 'offset', limit: 10, offset: 0 } });
+    expect(listed.items).toEqual([]);
+  });
+
+  it('a message to a number without an active agent is kept in a conversation without an agent', async () => {
+    const w = await world();
+    const [first, second] = await w.core.recordInboundMessages({ uow: w.uow, messages: [inbound({ text: 'anyone?' }), inbound({ text: 'hello' })] });
+    expect(first).toMatchObject({ outcome: 'stored', newConversation: true, agentId: null });
+    expect(second).toMatchObject({ outcome: 'stored', newConversation: false, agentId: null });
+    const conversationId = first?.outcome === 'stored' ? first.conversationId : '';
+    expect(await w.core.getConversation({ ctx: w.ctx(), id: conversationId })).toMatchObject({ agentId: null, status: 'active', messageCount: 2 });
+    const messages = await w.core.listMessages({ ctx: w.ctx(), conversationId, page: { kind: 'offset', limit: 50, offset: 0 } });
+    expect(messages.items.map((m) => [m.seq, m.text])).toEqual([[1, 'anyone?'], [2, 'hello']]);
+
+    // R2: the agent that takes the number archives it, and the customer's next message opens its own.
+    const agent = await w.core.createAgent({ ctx: w.ctx(), input: { name: 'X', handle: 'x', instructions, phoneNumberId: w.aliceNumber.id } });
+    expect(await w.core.getConversation({ ctx: w.ctx(), id: conversationId })).toMatchObject({ status: 'archived', archiveReason: 'agent_replaced', agentId: null });
+    const records = await w.uow.read((r) => r.archivals.listByPhoneNumber(w.aliceNumber.id));
+    expect(records).toMatchObject([{ previousAgentId: null, newAgentId: agent.id, conversationsArchived: 1 }]);
+    const [next] = await w.core.recordInboundMessages({ uow: w.uow, messages: [inbound({ text: 'now?' })] });
+    expect(next).toMatchObject({ outcome: 'stored', newConversation: true, agentId: agent.id });
   });
 
   it('R2: when another agent takes the number, the old conversations are archived and the customer starts anew', async () => {

@@ -13,6 +13,8 @@ const KEY_PATTERN = /^[\x20-\x7E]{1,128}$/;
 export interface IdempotencyState {
   keyId: string;
   key: string;
+  /** The claim's fence: only this claim may complete or release the key. */
+  fence: number;
   /** Set once the response is stored, inside the transaction of the write it describes. */
   stored: { status: number; body: string } | null;
 }
@@ -24,7 +26,8 @@ export interface IdempotencyState {
  * write (see {@link respond}); anything else releases the key.
  */
 export function idempotency(services: GatewayServices, options: { now?: () => number } = {}): MiddlewareHandler<GatewayEnv> {
-  const now = options.now ?? Date.now;
+  // The core's clock, read per request, so tests that give the core another clock move the locks too.
+  const now = options.now ?? (() => services.core.deps.clock.now());
   return async function idempotencyMiddleware(c, next) {
     const key = c.req.header('idempotency-key');
     if (key === undefined) return next();
@@ -56,7 +59,7 @@ export function idempotency(services: GatewayServices, options: { now?: () => nu
       return c.body(claim.record.body ?? '', claim.record.status as never, { 'Content-Type': 'application/json' });
     }
 
-    const state: IdempotencyState = { keyId, key, stored: null };
+    const state: IdempotencyState = { keyId, key, fence: claim.fence, stored: null };
     c.set('idempotency', state);
     let succeeded = false;
     try {
@@ -64,10 +67,11 @@ export function idempotency(services: GatewayServices, options: { now?: () => nu
       succeeded = c.res.status >= 200 && c.res.status < 300 && c.error === undefined;
       if (succeeded && state.stored === null) {
         const body = await c.res.clone().text();
-        await services.uow.write((repos) => repos.idempotency.complete(keyId, key, c.res.status, body));
+        // No write of its own to roll back: a claim taken over meanwhile keeps the retry's outcome.
+        await services.uow.write((repos) => repos.idempotency.complete(keyId, key, state.fence, c.res.status, body));
       }
     } finally {
-      if (!succeeded) await services.uow.write((repos) => repos.idempotency.release(keyId, key));
+      if (!succeeded) await services.uow.write((repos) => repos.idempotency.release(keyId, key, state.fence));
     }
   };
 }
@@ -119,7 +123,11 @@ function storingUnitOfWork(
       inner.write(async (repos) => {
         const result = await work(repos);
         const { status, body } = render(result);
-        await repos.idempotency.complete(state.keyId, state.key, status, body);
+        if (!(await repos.idempotency.complete(state.keyId, state.key, state.fence, status, body))) {
+          // This request outlived its lock and a retry took the key over: roll the write back, so
+          // the key's one outcome is the retry's.
+          throw new HttpProblem('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed');
+        }
         state.stored = { status, body };
         return result;
       }),

@@ -121,33 +121,26 @@ export function createWebhookApp(services: GatewayServices, options: WebhookOpti
 }
 
 /**
- * One summary line per delivery, plus a warning for each number that could not take its messages
- * and for anything malformed. Never message text, customer ids or secrets.
+ * One summary line per delivery, plus a warning for each unknown number and for anything malformed.
+ * Messages to a number without an active agent are stored (in a conversation without an agent) and
+ * counted as `stored_without_agent`. Never message text, customer ids or secrets.
  */
 function logDelivery(logger: WebhookLogger, requestId: string, parsed: ParsedDelivery, outcomes: readonly InboundOutcome[]): void {
-  const counts = { stored: 0, duplicate: 0, unknown_number: 0, no_agent: 0 };
+  const counts = { stored: 0, stored_without_agent: 0, duplicate: 0, unknown_number: 0 };
   const unknown = new Map<string, { platform: string; meta_phone_number_id: string; messages: number }>();
-  const withoutAgent = new Map<string, number>();
   outcomes.forEach((outcome, index) => {
     counts[outcome.outcome] += 1;
+    if (outcome.outcome === 'stored' && outcome.agentId === null) counts.stored_without_agent += 1;
     const message = parsed.messages[index] as InboundMessage;
     if (outcome.outcome === 'unknown_number') {
       const key = `${message.platform}:${message.metaPhoneNumberId}`;
       const entry = unknown.get(key) ?? { platform: message.platform, meta_phone_number_id: message.metaPhoneNumberId, messages: 0 };
       entry.messages += 1;
       unknown.set(key, entry);
-    } else if (outcome.outcome === 'no_agent') {
-      withoutAgent.set(outcome.phoneNumberId, (withoutAgent.get(outcome.phoneNumberId) ?? 0) + 1);
     }
   });
   for (const entry of unknown.values()) {
     logger.warn({ request_id: requestId, ...entry }, 'webhook messages for an unknown number: acknowledged, not stored');
-  }
-  for (const [phoneNumberId, messages] of withoutAgent) {
-    logger.warn(
-      { request_id: requestId, phone_number_id: phoneNumberId, messages },
-      'webhook messages for a number without an active agent: acknowledged, not stored',
-    );
   }
   for (const item of parsed.ignored.filter((i: IgnoredItem) => i.reason === 'malformed')) {
     logger.warn({ request_id: requestId, at: item.at, detail: item.detail }, 'webhook item not understood: acknowledged, ignored');

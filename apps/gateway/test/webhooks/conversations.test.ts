@@ -221,7 +221,7 @@ describe('R2 and R3: takeover and archival, end to end', () => {
     const before = await w.conversations(number.id);
     expect(before).toHaveLength(3);
 
-    const x = before[0]!.agentId;
+    const x = before[0]!.agentId as string;
     await w.gw.core.deleteAgent({ ctx: w.ctx(), id: x });
     const y = await w.createAgent(number.id, 'New');
     const records = await w.gw.uow.read((repos) => repos.archivals.listByPhoneNumber(number.id));
@@ -237,4 +237,35 @@ describe('R2 and R3: takeover and archival, end to end', () => {
     ]);
     for (const conversation of after) await readBoth(conversation.id);
   });
+
+describe('a number without an active agent', () => {
+  it('keeps what the customer wrote in a conversation without an agent, readable in both dialects; R2 archives it when an agent takes the number', async () => {
+    const { number, metaId } = await freshNumber();
+    const res = await deliver(w.app, whatsappDelivery(metaId, [whatsappText({ from: '15550909090', text: 'Is anybody there?' })]));
+    expect(res.status).toBe(200);
+    await deliver(w.app, whatsappDelivery(metaId, [whatsappText({ from: '15550909090', text: 'Hello?' })]));
+
+    const listed = (await d.org.conversations(`phone_number_id=${number.id}`)).body.data;
+    expect(listed).toHaveLength(1);
+    const read = await readBoth(listed[0]!.id);
+    expect(read.conversation).toMatchObject({ agent_id: null, status: 'active', message_count: 2 });
+    expect(read.legacy).toMatchObject({ agent_id: null });
+    expect(read.messages.map((m) => m.content)).toEqual(['Is anybody there?', 'Hello?']);
+
+    const agent = await d.legacy.send<{ agent_id: string }>('POST', w.gw.alice.id, '/agents', {
+      phone_number_id: number.id,
+      prompt_id: 'prompt_support_v1',
+      name: 'Late arrival',
+    });
+    expect(agent.status).toBe(201);
+    const archived = await readBoth(listed[0]!.id);
+    expect(archived.conversation).toMatchObject({ agent_id: null, status: 'archived', archive_reason: 'agent_replaced' });
+    const records = await w.gw.uow.read((repos) => repos.archivals.listByPhoneNumber(number.id));
+    expect(records).toEqual([expect.objectContaining({ previousAgentId: null, newAgentId: agent.body.agent_id, conversationsArchived: 1 })]);
+
+    await deliver(w.app, whatsappDelivery(metaId, [whatsappText({ from: '15550909090', text: 'Now?' })]));
+    const active = (await d.org.conversations(`phone_number_id=${number.id}&status=active`)).body.data;
+    expect(active.map((c) => [c.agent_id, c.message_count])).toEqual([[agent.body.agent_id, 1]]);
+  });
+});
 });

@@ -304,15 +304,19 @@ describe('POST /webhooks/meta: what each kind of delivery does', () => {
     );
   });
 
-  it('a number without an active agent is acknowledged (200), stores nothing, and is logged', async () => {
+  it('a number without an active agent is acknowledged (200), and every message is stored, counted in the summary line', async () => {
     const { number, metaId } = await freshNumber({ agent: false });
     const res = await deliver(w.app, whatsappDelivery(metaId, [whatsappText({ from: '15550003333' }), whatsappText({ from: '15550004444' })]));
     expect(res.status).toBe(200);
-    expect(await w.conversations(number.id)).toEqual([]);
+    const conversations = await w.conversations(number.id);
+    expect(conversations.map((c) => [c.agentId, c.status, c.messageCount])).toEqual([
+      [null, 'active', 1],
+      [null, 'active', 1],
+    ]);
     expect(w.logger.lines).toContainEqual({
-      level: 'warn',
-      fields: { request_id: res.headers.get('x-request-id'), phone_number_id: number.id, messages: 2 },
-      message: 'webhook messages for a number without an active agent: acknowledged, not stored',
+      level: 'info',
+      fields: expect.objectContaining({ request_id: res.headers.get('x-request-id'), stored: 2, stored_without_agent: 2 }),
+      message: 'webhook delivery received',
     });
   });
 

@@ -5,7 +5,7 @@ import { iso, isoOrNull, Timestamp } from './common';
 export const ConversationSchema = z
   .object({
     id: z.string().openapi({ example: 'conv_6a39a4f1c0ef2ec711ef6dc1' }),
-    agent_id: z.string(),
+    agent_id: z.string().nullable().openapi({ description: 'null for messages that reached the number while it had no active agent.' }),
     phone_number_id: z.string(),
     customer_id: z.string().openapi({ description: 'WhatsApp wa_id or Instagram IGSID.' }),
     status: z.enum(['active', 'archived']),

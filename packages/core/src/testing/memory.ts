@@ -114,11 +114,16 @@ function repositories(s: State): Repositories {
     }
   };
 
+  const byNewest = <T extends { createdAt: number; id: string }>(rows: T[]) => newestFirst(rows, (r) => ({ at: r.createdAt, id: r.id })).map(clone);
+
   return {
+    // Writes run one at a time on a copy of the state: nothing is left for a lock to do.
+    locks: { org: async () => {}, phoneNumber: async () => {} },
     orgs: {
       insert: async (org) => void s.orgs.set(org.id, clone(org)),
       get: async (id) => clone(s.orgs.get(id) ?? null),
       count: async () => s.orgs.size,
+      list: async () => byNewest([...s.orgs.values()]),
     },
     users: {
       insert: async (user) => {
@@ -131,13 +136,23 @@ function repositories(s: State): Repositories {
         const user = s.users.get(id);
         return user && user.orgId === orgId ? clone(user) : null;
       },
+      list: async (orgId) => byNewest([...s.users.values()].filter((u) => u.orgId === orgId)),
     },
     apiKeys: {
       insert: async (key) => void s.apiKeys.set(key.id, clone(key)),
       get: async (id) => clone(s.apiKeys.get(id) ?? null),
       findByHash: async (hash) => clone([...s.apiKeys.values()].find((k) => k.tokenHash === hash) ?? null),
       list: async (orgId) => newestFirst([...s.apiKeys.values()].filter((k) => k.orgId === orgId), (k) => ({ at: k.createdAt, id: k.id })).map(clone),
-      update: async (key) => void s.apiKeys.set(key.id, clone(key)),
+      touch: async (id, at) => {
+        const key = s.apiKeys.get(id);
+        if (key && key.revokedAt === null && (key.lastUsedAt === null || key.lastUsedAt < at)) s.apiKeys.set(id, { ...key, lastUsedAt: at });
+      },
+      revoke: async (id, at) => {
+        const key = s.apiKeys.get(id);
+        if (!key || key.revokedAt !== null) return false;
+        s.apiKeys.set(id, { ...key, revokedAt: at });
+        return true;
+      },
     },
     phoneNumbers: {
       insert: async (phone: PhoneNumberWrite) => {
@@ -225,7 +240,13 @@ function repositories(s: State): Repositories {
         if (clash) throw new Error('an active conversation already exists for this customer on this number');
         s.conversations.set(c.id, clone(c));
       },
-      update: async (c) => void s.conversations.set(c.id, clone(c)),
+      recordMessage: async (id, at) => {
+        const c = s.conversations.get(id);
+        if (!c) throw new Error(`conversation ${id} does not exist`);
+        const messageCount = c.messageCount + 1;
+        s.conversations.set(id, { ...c, messageCount, lastMessageAt: at, updatedAt: at });
+        return messageCount;
+      },
       get: async (v, id) => {
         const c = s.conversations.get(id);
         return c && conversationVisible(v, c) ? clone(c) : null;
@@ -246,13 +267,15 @@ function repositories(s: State): Repositories {
         return page(newestFirst(rows, conversationKey), request, conversationKey, false);
       },
       archiveOthers: async (phoneId, keepAgentId, at, reason) => {
-        const counts = new Map<string, number>();
+        const counts = new Map<string | null, number>();
         for (const c of s.conversations.values()) {
           if (c.phoneNumberId !== phoneId || c.status !== 'active' || c.agentId === keepAgentId) continue;
           s.conversations.set(c.id, { ...c, status: 'archived', archivedAt: at, archiveReason: reason, updatedAt: at });
           counts.set(c.agentId, (counts.get(c.agentId) ?? 0) + 1);
         }
-        return [...counts].map(([agentId, count]): ArchivedGroup => ({ agentId, count })).sort((a, b) => (a.agentId < b.agentId ? -1 : 1));
+        return [...counts]
+          .map(([agentId, count]): ArchivedGroup => ({ agentId, count }))
+          .sort((a, b) => (a.agentId === b.agentId ? 0 : a.agentId === null ? -1 : b.agentId === null ? 1 : a.agentId < b.agentId ? -1 : 1));
       },
     },
     messages: {
@@ -286,18 +309,24 @@ function repositories(s: State): Repositories {
           (existing.status === null && existing.lockedAt < staleBefore);
         if (takeOver) {
           s.idempotency.set(id, clone(record));
-          return { outcome: 'claimed' };
+          return { outcome: 'claimed', fence: record.lockedAt };
         }
         if (existing.fingerprint !== record.fingerprint) return { outcome: 'mismatch' };
         if (existing.status !== null) return { outcome: 'replay', record: clone(existing) };
         return { outcome: 'in_flight' };
       },
-      complete: async (keyId, key, status, body) => {
+      complete: async (keyId, key, fence, status, body) => {
         const id = `${keyId}\u0000${key}`;
         const existing = s.idempotency.get(id);
-        if (existing) s.idempotency.set(id, { ...existing, status, body });
+        if (!existing || existing.lockedAt !== fence || existing.status !== null) return false;
+        s.idempotency.set(id, { ...existing, status, body });
+        return true;
       },
-      release: async (keyId, key) => void s.idempotency.delete(`${keyId}\u0000${key}`),
+      release: async (keyId, key, fence) => {
+        const id = `${keyId}\u0000${key}`;
+        const existing = s.idempotency.get(id);
+        if (existing && existing.lockedAt === fence && existing.status === null) s.idempotency.delete(id);
+      },
       purgeExpired: async (at) => {
         let n = 0;
         for (const [id, r] of s.idempotency) {

@@ -250,7 +250,7 @@ export interface ConversationRow {
   id: string;
   org_id: string;
   phone_number_id: string;
-  agent_id: string;
+  agent_id: string | null;
   customer_id: string;
   status: Conversation['status'];
   archived_at: number | null;
@@ -332,7 +332,7 @@ export interface ArchivalRow {
   id: string;
   org_id: string;
   phone_number_id: string;
-  previous_agent_id: string;
+  previous_agent_id: string | null;
   new_agent_id: string;
   conversations_archived: number;
   created_at: number;

@@ -128,7 +128,8 @@ export const conversations = sqliteTable(
     id: text('id').primaryKey(),
     orgId: text('org_id').notNull().references(() => orgs.id),
     phoneNumberId: text('phone_number_id').notNull().references(() => phoneNumbers.id),
-    agentId: text('agent_id').notNull().references(() => agents.id),
+    /** null for a customer's messages to a number that had no active agent. */
+    agentId: text('agent_id').references(() => agents.id),
     customerId: text('customer_id').notNull(),
     status: text('status', { enum: ['active', 'archived'] }).notNull(),
     archivedAt: integer('archived_at'),
@@ -176,7 +177,7 @@ export const archivalRecords = sqliteTable(
     id: text('id').primaryKey(),
     orgId: text('org_id').notNull().references(() => orgs.id),
     phoneNumberId: text('phone_number_id').notNull().references(() => phoneNumbers.id),
-    previousAgentId: text('previous_agent_id').notNull().references(() => agents.id),
+    previousAgentId: text('previous_agent_id').references(() => agents.id),
     newAgentId: text('new_agent_id').notNull().references(() => agents.id),
     conversationsArchived: integer('conversations_archived').notNull(),
     createdAt: integer('created_at').notNull(),

@@ -80,15 +80,48 @@ export function accountsContract(open: OpenStore) {
       expect(keys.map((k) => k.id)).toEqual(['key_tie', 'key_new', 'key_old']);
     });
 
-    it('updates an API key (use and revocation)', async () => {
+    it('touch records use and nothing else; revoke sets revoked_at once', async () => {
       const key = anApiKey('key_1', 'org_1');
       await uow().write(async (repos) => {
         await repos.orgs.insert(anOrg('org_1'));
         await repos.apiKeys.insert(key);
       });
-      const revoked = { ...key, lastUsedAt: T0 + 1, revokedAt: T0 + 2, name: 'renamed' };
-      await uow().write((repos) => repos.apiKeys.update(revoked));
-      expect(await uow().read((repos) => repos.apiKeys.findByHash(key.tokenHash))).toEqual(revoked);
+      await uow().write((repos) => repos.apiKeys.touch('key_1', T0 + 1));
+      expect(await uow().read((repos) => repos.apiKeys.findByHash(key.tokenHash))).toEqual({ ...key, lastUsedAt: T0 + 1 });
+      // Never backwards: an older touch that lands late keeps the newer time.
+      await uow().write((repos) => repos.apiKeys.touch('key_1', T0));
+      expect((await uow().read((repos) => repos.apiKeys.get('key_1')))?.lastUsedAt).toBe(T0 + 1);
+      expect(await uow().write((repos) => repos.apiKeys.revoke('key_1', T0 + 2))).toBe(true);
+      expect(await uow().write((repos) => repos.apiKeys.revoke('key_1', T0 + 3))).toBe(false);
+      expect(await uow().read((repos) => repos.apiKeys.get('key_1'))).toEqual({ ...key, lastUsedAt: T0 + 1, revokedAt: T0 + 2 });
+      expect(await uow().write((repos) => repos.apiKeys.revoke('key_nope', T0))).toBe(false);
+    });
+
+    it('a key revoked after a request read it stays revoked when that request records its use', async () => {
+      const key = anApiKey('key_1', 'org_1');
+      await uow().write(async (repos) => {
+        await repos.orgs.insert(anOrg('org_1'));
+        await repos.apiKeys.insert(key);
+      });
+      const readByRequest = await uow().read((repos) => repos.apiKeys.findByHash(key.tokenHash));
+      expect(readByRequest?.revokedAt).toBeNull();
+      await uow().write((repos) => repos.apiKeys.revoke('key_1', T0 + 5));
+      await uow().write((repos) => repos.apiKeys.touch(readByRequest!.id, T0 + 6));
+      const after = await uow().read((repos) => repos.apiKeys.get('key_1'));
+      expect(after).toEqual({ ...key, revokedAt: T0 + 5 });
+    });
+
+    it('lists orgs newest first, and an org\'s users newest first', async () => {
+      await uow().write(async (repos) => {
+        await repos.orgs.insert(anOrg('org_old', { createdAt: T0 }));
+        await repos.orgs.insert(anOrg('org_new', { createdAt: T0 + 10 }));
+        await repos.users.insert(aUser('usr_old', 'org_new', { createdAt: T0 + 11 }));
+        await repos.users.insert(aUser('usr_new', 'org_new', { createdAt: T0 + 12 }));
+        await repos.users.insert(aUser('usr_other', 'org_old', { createdAt: T0 + 13 }));
+      });
+      expect((await uow().read((repos) => repos.orgs.list())).map((o) => o.id)).toEqual(['org_new', 'org_old']);
+      expect((await uow().read((repos) => repos.users.list('org_new'))).map((u) => u.id)).toEqual(['usr_new', 'usr_old']);
+      expect(await uow().read((repos) => repos.users.list('org_nope'))).toEqual([]);
     });
 
     it('a failed insert surfaces an Error, not a raw driver error with internals', async () => {

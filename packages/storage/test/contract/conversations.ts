@@ -35,14 +35,39 @@ export function conversationsContract(open: OpenStore) {
       );
     }
 
-    it('stores a conversation, reads it back and updates it', async () => {
+    it('stores a conversation, reads it back and counts its messages with targeted updates', async () => {
       await seedAgents();
-      const conversation = aConversation('conv_1', onA1('agent_y'), { customerId: '15551234567', createdAt: T0 + 1 });
+      const conversation = aConversation('conv_1', onA1('agent_y'), { customerId: '15551234567', createdAt: T0 + 1, messageCount: 2 });
       await insertConversations(uow(), conversation);
       expect(await uow().read((repos) => repos.conversations.get(orgView(), 'conv_1'))).toEqual(conversation);
+      expect(await uow().write((repos) => repos.conversations.recordMessage('conv_1', T0 + 9))).toBe(3);
       const updated: Conversation = { ...conversation, messageCount: 3, lastMessageAt: T0 + 9, updatedAt: T0 + 9 };
-      await uow().write((repos) => repos.conversations.update(updated));
       expect(await uow().read((repos) => repos.conversations.get(orgView(), 'conv_1'))).toEqual(updated);
+      await expect(uow().write((repos) => repos.conversations.recordMessage('conv_nope', T0 + 9))).rejects.toThrow();
+    });
+
+    it('recording a message never undoes an archival that committed after the conversation was read', async () => {
+      await seedAgents();
+      await insertConversations(uow(), aConversation('conv_1', onA1('agent_x'), { customerId: 'cust' }));
+      const stale = await uow().read((repos) => repos.conversations.findActive(W.pnA1, 'cust'));
+      await uow().write((repos) => repos.conversations.archiveOthers(W.pnA1, 'agent_y', T0 + 5, 'agent_replaced'));
+      await uow().write((repos) => repos.conversations.recordMessage(stale!.id, T0 + 6));
+      expect(await uow().read((repos) => repos.conversations.get(orgView(), 'conv_1'))).toMatchObject({
+        status: 'archived',
+        archiveReason: 'agent_replaced',
+        messageCount: 1,
+      });
+    });
+
+    it('a conversation without an agent is stored, listed, and archived by the agent that takes the number', async () => {
+      await seedAgents();
+      await insertConversations(uow(), aConversation('conv_none', { orgId: W.orgA, phoneNumberId: W.pnA1, agentId: null }, { customerId: 'cust' }));
+      expect((await uow().read((repos) => repos.conversations.get(orgView(), 'conv_none')))?.agentId).toBeNull();
+      const listed = await uow().read((repos) => repos.conversations.list(orgView(), { phoneNumberId: W.pnA1 }, { kind: 'offset', limit: 10, offset: 0 }));
+      expect(ids(listed.items)).toEqual(['conv_none']);
+      const groups = await uow().write((repos) => repos.conversations.archiveOthers(W.pnA1, 'agent_y', T0 + 5, 'agent_replaced'));
+      expect(groups).toEqual([{ agentId: null, count: 1 }]);
+      expect((await uow().read((repos) => repos.conversations.get(orgView(), 'conv_none')))?.status).toBe('archived');
     });
 
     it("R11: another org's conversation is null; legacy users see only conversations on their numbers", async () => {
@@ -78,9 +103,7 @@ export function conversationsContract(open: OpenStore) {
       expect((await uow().read((repos) => repos.conversations.findActive(W.pnA1, 'cust')))?.id).toBe('conv_1');
       expect(await uow().read((repos) => repos.conversations.findActive(W.pnA2, 'cust'))).toBeNull();
       expect(await uow().read((repos) => repos.conversations.findActive(W.pnA1, 'someone-else'))).toBeNull();
-      await uow().write((repos) =>
-        repos.conversations.update({ ...conversation, status: 'archived', archivedAt: T0 + 1, archiveReason: 'agent_replaced' }),
-      );
+      await uow().write((repos) => repos.conversations.archiveOthers(W.pnA1, 'agent_other', T0 + 1, 'agent_replaced'));
       expect(await uow().read((repos) => repos.conversations.findActive(W.pnA1, 'cust'))).toBeNull();
     });
 

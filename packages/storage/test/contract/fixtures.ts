@@ -122,7 +122,7 @@ export const anAgent = (id: string, orgId: string, over: Partial<Agent> = {}): A
 
 export const aConversation = (
   id: string,
-  on: { orgId: string; phoneNumberId: string; agentId: string },
+  on: { orgId: string; phoneNumberId: string; agentId: string | null },
   over: Partial<Conversation> = {},
 ): Conversation => ({
   id,

@@ -22,11 +22,12 @@ export function idempotencyContract(open: OpenStore) {
     const uow = useStore(open);
     /** Locks older than a minute before `at` count as abandoned. */
     const claim = (record: IdempotencyRecord) => uow().write((repos) => repos.idempotency.claim(record, record.createdAt - MINUTE));
-    const complete = (status: number, body: string, idempotencyKey = 'idem-1') =>
-      uow().write((repos) => repos.idempotency.complete('key_1', idempotencyKey, status, body));
+    /** Completes the claim made at T0 (its fence). */
+    const complete = (status: number, body: string, idempotencyKey = 'idem-1', fence = T0) =>
+      uow().write((repos) => repos.idempotency.complete('key_1', idempotencyKey, fence, status, body));
 
     it('claims a new key; the same request again while it runs is in_flight', async () => {
-      expect(await claim(claimAt(T0))).toEqual({ outcome: 'claimed' });
+      expect(await claim(claimAt(T0))).toEqual({ outcome: 'claimed', fence: expect.any(Number) });
       expect(await claim(claimAt(T0 + 1000))).toEqual({ outcome: 'in_flight' });
     });
 
@@ -52,7 +53,7 @@ export function idempotencyContract(open: OpenStore) {
       // Exactly at the limit the lock still holds; strictly older, it is taken over.
       expect(await uow().write((repos) => repos.idempotency.claim(claimAt(T0 + MINUTE), T0))).toEqual({ outcome: 'in_flight' });
       const takeover = claimAt(T0 + 2 * MINUTE, { fingerprint: 'another' });
-      expect(await uow().write((repos) => repos.idempotency.claim(takeover, T0 + 1))).toEqual({ outcome: 'claimed' });
+      expect(await uow().write((repos) => repos.idempotency.claim(takeover, T0 + 1))).toEqual({ outcome: 'claimed', fence: expect.any(Number) });
       expect(await claim(claimAt(T0 + 2 * MINUTE + 1, { fingerprint: 'another' }))).toEqual({ outcome: 'in_flight' });
     });
 
@@ -60,20 +61,20 @@ export function idempotencyContract(open: OpenStore) {
       await claim(claimAt(T0));
       await complete(200, '{}');
       expect(await claim(claimAt(T0 + DAY - 1))).toMatchObject({ outcome: 'replay' });
-      expect(await claim(claimAt(T0 + DAY, { fingerprint: 'new request' }))).toEqual({ outcome: 'claimed' });
+      expect(await claim(claimAt(T0 + DAY, { fingerprint: 'new request' }))).toEqual({ outcome: 'claimed', fence: expect.any(Number) });
       expect(await claim(claimAt(T0 + DAY + 1, { fingerprint: 'new request' }))).toEqual({ outcome: 'in_flight' });
     });
 
     it('release frees the key for the next request', async () => {
       await claim(claimAt(T0));
-      await uow().write((repos) => repos.idempotency.release('key_1', 'idem-1'));
-      expect(await claim(claimAt(T0 + 1000, { fingerprint: 'retry with another body' }))).toEqual({ outcome: 'claimed' });
+      await uow().write((repos) => repos.idempotency.release('key_1', 'idem-1', T0));
+      expect(await claim(claimAt(T0 + 1000, { fingerprint: 'retry with another body' }))).toEqual({ outcome: 'claimed', fence: expect.any(Number) });
     });
 
     it('keys are scoped to the API key', async () => {
       await claim(claimAt(T0));
-      expect(await claim(claimAt(T0, { keyId: 'key_2' }))).toEqual({ outcome: 'claimed' });
-      expect(await claim(claimAt(T0, { idempotencyKey: 'idem-2' }))).toEqual({ outcome: 'claimed' });
+      expect(await claim(claimAt(T0, { keyId: 'key_2' }))).toEqual({ outcome: 'claimed', fence: expect.any(Number) });
+      expect(await claim(claimAt(T0, { idempotencyKey: 'idem-2' }))).toEqual({ outcome: 'claimed', fence: expect.any(Number) });
     });
 
     it('purgeExpired deletes the records expired at the given time and says how many', async () => {
@@ -83,7 +84,7 @@ export function idempotencyContract(open: OpenStore) {
       expect(await uow().write((repos) => repos.idempotency.purgeExpired(T0 + 20))).toBe(2);
       expect(await uow().write((repos) => repos.idempotency.purgeExpired(T0 + 20))).toBe(0);
       // 'a' is gone, so a new claim wins at once; 'c' is still held.
-      expect(await claim(claimAt(T0 + 1, { idempotencyKey: 'a', fingerprint: 'other' }))).toEqual({ outcome: 'claimed' });
+      expect(await claim(claimAt(T0 + 1, { idempotencyKey: 'a', fingerprint: 'other' }))).toEqual({ outcome: 'claimed', fence: expect.any(Number) });
       expect(await claim(claimAt(T0 + 1, { idempotencyKey: 'c' }))).toEqual({ outcome: 'in_flight' });
     });
 
@@ -91,11 +92,36 @@ export function idempotencyContract(open: OpenStore) {
       await claim(claimAt(T0));
       await expect(
         uow().write(async (repos) => {
-          await repos.idempotency.complete('key_1', 'idem-1', 201, '{"id":"agent_1"}');
+          await repos.idempotency.complete('key_1', 'idem-1', T0, 201, '{"id":"agent_1"}');
           throw new Error('the write it describes failed');
         }),
       ).rejects.toThrow('the write it describes failed');
       expect(await claim(claimAt(T0 + 1000))).toEqual({ outcome: 'in_flight' });
+    });
+
+    it('a claim is fenced by its lockedAt: the claim is answered with it', async () => {
+      expect(await claim(claimAt(T0))).toEqual({ outcome: 'claimed', fence: T0 });
+    });
+
+    it('a claim taken over as abandoned can neither complete nor release the key its retry holds', async () => {
+      await claim(claimAt(T0));
+      const retry = claimAt(T0 + 2 * MINUTE);
+      expect(await claim(retry)).toEqual({ outcome: 'claimed', fence: T0 + 2 * MINUTE });
+      // The slow first request finishes late: its completion matches nothing, its release frees nothing.
+      expect(await complete(201, '{"id":"agent_slow"}', 'idem-1', T0)).toBe(false);
+      await uow().write((repos) => repos.idempotency.release('key_1', 'idem-1', T0));
+      expect(await claim(claimAt(T0 + 2 * MINUTE + 1))).toEqual({ outcome: 'in_flight' });
+      // The retry's own fence still completes, and its response is the one replayed.
+      expect(await complete(201, '{"id":"agent_retry"}', 'idem-1', T0 + 2 * MINUTE)).toBe(true);
+      expect(await claim(claimAt(T0 + 3 * MINUTE))).toMatchObject({ outcome: 'replay', record: { body: '{"id":"agent_retry"}' } });
+    });
+
+    it('a completed claim is not completed twice and cannot be released', async () => {
+      await claim(claimAt(T0));
+      expect(await complete(201, '{"id":"agent_1"}')).toBe(true);
+      expect(await complete(200, '{"id":"agent_2"}')).toBe(false);
+      await uow().write((repos) => repos.idempotency.release('key_1', 'idem-1', T0));
+      expect(await claim(claimAt(T0 + 1000))).toMatchObject({ outcome: 'replay', record: { status: 201, body: '{"id":"agent_1"}' } });
     });
   });
 }

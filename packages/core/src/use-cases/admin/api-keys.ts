@@ -51,9 +51,10 @@ export function revokeApiKey(deps: CoreDeps) {
       const key = await repos.apiKeys.get(id);
       if (!key) throw notFound('api_key', id);
       if (key.revokedAt !== null) return key;
-      const revoked = { ...key, revokedAt: deps.clock.now() };
-      await repos.apiKeys.update(revoked);
-      return revoked;
+      const at = deps.clock.now();
+      // Targeted: a revocation never writes back the other columns of the copy it read.
+      if (!(await repos.apiKeys.revoke(id, at))) return (await repos.apiKeys.get(id)) ?? key;
+      return { ...key, revokedAt: at };
     });
 }
 
@@ -88,11 +89,15 @@ export function actorFor(key: ApiKey, ownerUserId?: string): Actor {
   };
 }
 
-/** Records use without a write on every request: at most once a minute per key. */
+/**
+ * Records use without a write on every request: at most once a minute per key. The write sets
+ * `last_used_at` alone and skips a revoked key, so a revocation between the request's read of the
+ * key and this write is never undone.
+ */
 export function touchApiKey(deps: CoreDeps) {
   return async ({ uow, key }: { uow: UnitOfWork; key: ApiKey }): Promise<void> => {
     const now = deps.clock.now();
     if (key.lastUsedAt !== null && now - key.lastUsedAt < 60_000) return;
-    await uow.write((repos) => repos.apiKeys.update({ ...key, lastUsedAt: now }));
+    await uow.write((repos) => repos.apiKeys.touch(key.id, now));
   };
 }

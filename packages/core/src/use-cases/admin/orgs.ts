@@ -24,6 +24,11 @@ export function countOrgs() {
   return ({ uow }: { uow: UnitOfWork }): Promise<number> => uow.read((repos) => repos.orgs.count());
 }
 
+/** Every org, newest first: the admin CLI's `orgs list`. */
+export function listOrgs() {
+  return ({ uow }: { uow: UnitOfWork }): Promise<Org[]> => uow.read((repos) => repos.orgs.list());
+}
+
 export interface OrgSummary {
   org: Org;
   agentLimit: number | null;

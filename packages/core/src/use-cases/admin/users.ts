@@ -23,6 +23,15 @@ export function createUser(deps: CoreDeps) {
   };
 }
 
+/** The org's users, newest first: the admin CLI's `users list`. */
+export function listUsers() {
+  return ({ uow, orgId }: { uow: UnitOfWork; orgId: string }): Promise<User[]> =>
+    uow.read(async (repos) => {
+      if (!(await repos.orgs.get(orgId))) throw notFound('org', orgId);
+      return repos.users.list(orgId);
+    });
+}
+
 /** Legacy paths name a user; the key must be of that user's org and bound to it or to no user. */
 export function resolvePathUser() {
   return async ({ uow, orgId, keyUserId, userId }: { uow: UnitOfWork; orgId: string; keyUserId: string | null; userId: string }): Promise<User> => {

@@ -25,6 +25,8 @@ export function createAgent(deps: CoreDeps) {
     if (issues.length > 0) throw validationFailed(issues);
 
     return ctx.uow.write(async (repos) => {
+      // R1, R4, R7, R10 decide on what this write reads: one agent write per org at a time.
+      await repos.locks.org(actor.orgId);
       const org = await repos.orgs.get(actor.orgId);
       if (!org) throw notFound('org', actor.orgId);
 

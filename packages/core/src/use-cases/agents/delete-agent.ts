@@ -7,6 +7,7 @@ export function deleteAgent(deps: CoreDeps) {
   return async ({ ctx, id }: { ctx: Ctx; id: string }): Promise<Agent> => {
     requireScope(ctx.actor, 'agents:delete');
     return ctx.uow.write(async (repos) => {
+      await repos.locks.org(ctx.actor.orgId);
       const agent = await repos.agents.get(ctx.actor.visibility, id);
       if (!agent) throw notFound('agent', id);
       const now = deps.clock.now();

@@ -7,6 +7,9 @@ export const ARCHIVE_REASON_AGENT_REPLACED = 'agent_replaced';
 
 /** R1: refuses when another active agent holds the number the agent is about to become active on. */
 export async function assertNumberFree(repos: Repositories, agentId: string, phoneNumberId: string): Promise<void> {
+  // Held to the end of the agent write: an inbound message cannot open or extend a conversation of
+  // the previous agent between this check and the archival (R2).
+  await repos.locks.phoneNumber(phoneNumberId);
   const holder = await repos.agents.activeOnPhoneNumber(phoneNumberId);
   if (holder && holder.id !== agentId) {
     throw new DomainError('phone_number_in_use', 'Phone number already has an active agent', {

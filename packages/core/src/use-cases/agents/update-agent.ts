@@ -13,6 +13,9 @@ export function updateAgent(deps: CoreDeps) {
     requireScope(actor, 'agents:write');
 
     return ctx.uow.write(async (repos) => {
+      // R1, R4, R7 decide on what this write reads, and the agent is written back whole: one agent
+      // write per org at a time, and the agent read after the lock, so no PATCH is lost.
+      await repos.locks.org(actor.orgId);
       const existing = await repos.agents.get(actor.visibility, id);
       if (!existing) throw notFound('agent', id);
 

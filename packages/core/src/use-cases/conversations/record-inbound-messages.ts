@@ -1,4 +1,4 @@
-import type { Conversation, Message, Platform } from '../../model';
+import type { Message, Platform } from '../../model';
 import type { UnitOfWork } from '../../ports';
 import type { CoreDeps } from '../context';
 
@@ -16,15 +16,19 @@ export interface InboundMessage {
 }
 
 export type InboundOutcome =
-  | { outcome: 'stored'; conversationId: string; messageId: string; newConversation: boolean }
+  | { outcome: 'stored'; conversationId: string; messageId: string; newConversation: boolean; agentId: string | null }
   | { outcome: 'duplicate' }
-  | { outcome: 'unknown_number' }
-  | { outcome: 'no_agent'; phoneNumberId: string };
+  | { outcome: 'unknown_number' };
 
 /**
  * Routes each message to its number, then to the customer's active conversation there, or a new one
  * with the number's active agent (R2: after a takeover the old one is archived, so a new one opens).
- * A platform message id is stored once per number. The whole batch commits together or not at all.
+ * A number without an active agent still keeps what its customer wrote, in a conversation without
+ * an agent (an agent that later takes the number archives it, R2). A platform message id is stored
+ * once per number. The whole batch commits together or not at all.
+ *
+ * Each message first takes its number's lock, which every takeover holds while it archives: a
+ * conversation found active here stays active until this write commits.
  */
 export function recordInboundMessages(deps: CoreDeps) {
   return async ({ uow, messages }: { uow: UnitOfWork; messages: readonly InboundMessage[] }): Promise<InboundOutcome[]> =>
@@ -36,6 +40,7 @@ export function recordInboundMessages(deps: CoreDeps) {
           outcomes.push({ outcome: 'unknown_number' });
           continue;
         }
+        await repos.locks.phoneNumber(phone.id);
         if (await repos.messages.seen(phone.id, inbound.platformMessageId)) {
           outcomes.push({ outcome: 'duplicate' });
           continue;
@@ -45,15 +50,11 @@ export function recordInboundMessages(deps: CoreDeps) {
         let newConversation = false;
         if (!conversation) {
           const agent = await repos.agents.activeOnPhoneNumber(phone.id);
-          if (!agent) {
-            outcomes.push({ outcome: 'no_agent', phoneNumberId: phone.id });
-            continue;
-          }
           conversation = {
             id: deps.ids.next('conv'),
             orgId: phone.orgId,
             phoneNumberId: phone.id,
-            agentId: agent.id,
+            agentId: agent?.id ?? null,
             customerId: inbound.customerId,
             status: 'active',
             archivedAt: null,
@@ -64,26 +65,25 @@ export function recordInboundMessages(deps: CoreDeps) {
             updatedAt: now,
           };
           newConversation = true;
+          await repos.conversations.insert(conversation);
         }
+        const seq = await repos.conversations.recordMessage(conversation.id, now);
         const message: Message = {
           id: deps.ids.next('msg'),
           conversationId: conversation.id,
           phoneNumberId: phone.id,
-          seq: conversation.messageCount + 1,
+          seq,
           role: 'user',
           text: inbound.text,
           type: inbound.type,
           platformMessageId: inbound.platformMessageId,
           createdAt: now,
         };
-        if (newConversation) await repos.conversations.insert(conversation);
         if (!(await repos.messages.insert(message))) {
           // Another writer stored it between the check and the insert: let the batch fail and be retried.
           throw new Error(`platform message ${inbound.platformMessageId} was stored concurrently`);
         }
-        const updated: Conversation = { ...conversation, messageCount: message.seq, lastMessageAt: now, updatedAt: now };
-        await repos.conversations.update(updated);
-        outcomes.push({ outcome: 'stored', conversationId: updated.id, messageId: message.id, newConversation });
+        outcomes.push({ outcome: 'stored', conversationId: conversation.id, messageId: message.id, newConversation, agentId: conversation.agentId });
       }
       return outcomes;
     });

@@ -7,8 +7,11 @@ export function deletePhoneNumber(deps: CoreDeps) {
   return async ({ ctx, id }: { ctx: Ctx; id: string }): Promise<PhoneNumber> => {
     requireScope(ctx.actor, 'phone_numbers:delete');
     return ctx.uow.write(async (repos) => {
+      // R3 decides on the number's active agent: no agent write of the org runs meanwhile.
+      await repos.locks.org(ctx.actor.orgId);
       const phone = await repos.phoneNumbers.get(ctx.actor.visibility, id);
       if (!phone) throw notFound('phone_number', id);
+      await repos.locks.phoneNumber(phone.id);
       if (await repos.agents.activeOnPhoneNumber(phone.id)) {
         throw new DomainError('phone_number_has_active_agent', 'Cannot delete phone number with an active agent', {
           entity: 'phone_number',

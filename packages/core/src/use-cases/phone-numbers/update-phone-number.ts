@@ -23,6 +23,8 @@ export function updatePhoneNumber(deps: CoreDeps) {
     if (issues.length > 0) throw validationFailed(issues);
 
     return ctx.uow.write(async (repos) => {
+      // The number is written back whole: read it under the lock so a concurrent write is not lost.
+      await repos.locks.org(ctx.actor.orgId);
       const phone = await repos.phoneNumbers.get(ctx.actor.visibility, id);
       if (!phone) throw notFound('phone_number', id);
       const updated: PhoneNumber = {

@@ -27,6 +27,10 @@ export function orgRepository(conn: Connection): OrgRepository {
     async count() {
       return (conn.stmt('SELECT count(*) AS n FROM orgs').get() as { n: number }).n;
     },
+    async list() {
+      const rows = conn.stmt('SELECT * FROM orgs ORDER BY created_at DESC, id DESC').all() as OrgRow[];
+      return rows.map(orgFromRow);
+    },
   };
 }
 
@@ -47,6 +51,10 @@ export function userRepository(conn: Connection): UserRepository {
     async get(orgId, id) {
       const row = conn.stmt('SELECT * FROM users WHERE id = ? AND org_id = ?').get(id, orgId) as UserRow | undefined;
       return row ? userFromRow(row) : null;
+    },
+    async list(orgId) {
+      const rows = conn.stmt('SELECT * FROM users WHERE org_id = ? ORDER BY created_at DESC, id DESC').all(orgId) as UserRow[];
+      return rows.map(userFromRow);
     },
   };
 }
@@ -73,15 +81,13 @@ export function apiKeyRepository(conn: Connection): ApiKeyRepository {
       const rows = conn.stmt('SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at DESC, id DESC').all(orgId) as ApiKeyRow[];
       return rows.map(apiKeyFromRow);
     },
-    async update(key) {
+    async touch(id, at) {
       conn
-        .stmt(
-          `UPDATE api_keys SET org_id = @org_id, user_id = @user_id, name = @name, scopes = @scopes, token_hash = @token_hash,
-             last_used_at = @last_used_at, expires_at = @expires_at, revoked_at = @revoked_at,
-             created_at = @created_at
-           WHERE id = @id`,
-        )
-        .run(apiKeyParams(key));
+        .stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?)')
+        .run(at, id, at);
+    },
+    async revoke(id, at) {
+      return conn.stmt('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes === 1;
     },
   };
 }

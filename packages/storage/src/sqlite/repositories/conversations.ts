@@ -14,6 +14,10 @@ import {
   type ConversationRow,
 } from '../rows';
 
+/** Archival groups in a stable order: no agent first, then by agent id. */
+export const byAgent = (a: ArchivedGroup, b: ArchivedGroup): number =>
+  a.agentId === b.agentId ? 0 : a.agentId === null ? -1 : b.agentId === null ? 1 : a.agentId < b.agentId ? -1 : 1;
+
 const activeConversationTaken = () => new Error('An active conversation already exists for this customer on this number');
 
 /** The caller's conversations: its org's, and with `ownerUserId` only those on that user's numbers. */
@@ -45,20 +49,15 @@ export function conversationRepository(conn: Connection): ConversationRepository
         (target) => (target === 'conversations.phone_number_id, conversations.customer_id' ? activeConversationTaken() : undefined),
       );
     },
-    async update(conversation) {
-      guarded(
-        () =>
-          conn
-            .stmt(
-              `UPDATE conversations SET org_id = @org_id, phone_number_id = @phone_number_id, agent_id = @agent_id,
-                 customer_id = @customer_id, status = @status, archived_at = @archived_at,
-                 archive_reason = @archive_reason, message_count = @message_count, last_message_at = @last_message_at,
-                 created_at = @created_at, updated_at = @updated_at
-               WHERE id = @id`,
-            )
-            .run(conversationParams(conversation)),
-        (target) => (target === 'conversations.phone_number_id, conversations.customer_id' ? activeConversationTaken() : undefined),
-      );
+    async recordMessage(conversationId, at) {
+      const row = conn
+        .stmt(
+          `UPDATE conversations SET message_count = message_count + 1, last_message_at = @at, updated_at = @at
+           WHERE id = @id RETURNING message_count`,
+        )
+        .get({ id: conversationId, at }) as { message_count: number } | undefined;
+      if (row === undefined) throw new Error(`conversation ${conversationId} does not exist`);
+      return row.message_count;
     },
     async get(v, id) {
       const { where, params } = visible(v);
@@ -108,15 +107,13 @@ export function conversationRepository(conn: Connection): ConversationRepository
       const rows = conn
         .stmt(
           `UPDATE conversations SET status = 'archived', archived_at = @at, archive_reason = @reason, updated_at = @at
-           WHERE phone_number_id = @phone_number_id AND status = 'active' AND agent_id <> @keep_agent_id
+           WHERE phone_number_id = @phone_number_id AND status = 'active' AND (agent_id IS NULL OR agent_id <> @keep_agent_id)
            RETURNING agent_id`,
         )
-        .all({ at, reason, phone_number_id: phoneNumberId, keep_agent_id: keepAgentId }) as { agent_id: string }[];
-      const counts = new Map<string, number>();
+        .all({ at, reason, phone_number_id: phoneNumberId, keep_agent_id: keepAgentId }) as { agent_id: string | null }[];
+      const counts = new Map<string | null, number>();
       for (const { agent_id } of rows) counts.set(agent_id, (counts.get(agent_id) ?? 0) + 1);
-      return [...counts]
-        .map(([agentId, count]): ArchivedGroup => ({ agentId, count }))
-        .sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
+      return [...counts].map(([agentId, count]): ArchivedGroup => ({ agentId, count })).sort(byAgent);
     },
   };
 }

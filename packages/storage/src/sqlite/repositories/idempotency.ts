@@ -20,7 +20,7 @@ export function idempotencyRepository(conn: Connection): IdempotencyRepository {
               OR (idempotency_records.status IS NULL AND idempotency_records.locked_at < @stale_before)`,
         )
         .run({ ...idempotencyParams(record), stale_before: staleBefore });
-      if (changes === 1) return { outcome: 'claimed' };
+      if (changes === 1) return { outcome: 'claimed', fence: record.lockedAt };
 
       const row = conn
         .stmt('SELECT * FROM idempotency_records WHERE key_id = ? AND idempotency_key = ?')
@@ -31,13 +31,19 @@ export function idempotencyRepository(conn: Connection): IdempotencyRepository {
       if (row.status !== null) return { outcome: 'replay', record: idempotencyFromRow(row) };
       return { outcome: 'in_flight' };
     },
-    async complete(keyId, idempotencyKey, status, body) {
-      conn
-        .stmt('UPDATE idempotency_records SET status = ?, body = ? WHERE key_id = ? AND idempotency_key = ?')
-        .run(status, body, keyId, idempotencyKey);
+    async complete(keyId, idempotencyKey, fence, status, body) {
+      const { changes } = conn
+        .stmt(
+          `UPDATE idempotency_records SET status = ?, body = ?
+           WHERE key_id = ? AND idempotency_key = ? AND locked_at = ? AND status IS NULL`,
+        )
+        .run(status, body, keyId, idempotencyKey, fence);
+      return changes === 1;
     },
-    async release(keyId, idempotencyKey) {
-      conn.stmt('DELETE FROM idempotency_records WHERE key_id = ? AND idempotency_key = ?').run(keyId, idempotencyKey);
+    async release(keyId, idempotencyKey, fence) {
+      conn
+        .stmt('DELETE FROM idempotency_records WHERE key_id = ? AND idempotency_key = ? AND locked_at = ? AND status IS NULL')
+        .run(keyId, idempotencyKey, fence);
     },
     async purgeExpired(at) {
       return conn.stmt('DELETE FROM idempotency_records WHERE expires_at <= ?').run(at).changes;

@@ -1,4 +1,4 @@
-import type { Repositories } from '@gateway/core';
+import type { Locks, Repositories } from '@gateway/core';
 import type { SecretCipher } from '@gateway/platform';
 import type { Connection } from '../connection';
 import { apiKeyRepository, orgRepository, userRepository } from './accounts';
@@ -8,12 +8,23 @@ import { idempotencyRepository } from './idempotency';
 import { phoneNumberRepository } from './phone-numbers';
 
 /**
+ * One writer connection runs every write alone (`BEGIN IMMEDIATE` behind the mutex, and SQLite's
+ * own write lock across processes), so a write's decisions can never meet another write's: the
+ * named locks have nothing left to do.
+ */
+const SINGLE_WRITER_LOCKS: Locks = {
+  org: async () => {},
+  phoneNumber: async () => {},
+};
+
+/**
  * Every repository on one connection. Each method runs its statements synchronously and returns an
  * already settled promise, so a `write` callback that awaits only these never yields the writer
  * connection to anyone else mid-transaction.
  */
 export function sqliteRepositories(conn: Connection, cipher: SecretCipher): Repositories {
   return {
+    locks: SINGLE_WRITER_LOCKS,
     orgs: orgRepository(conn),
     users: userRepository(conn),
     apiKeys: apiKeyRepository(conn),

@@ -79,7 +79,7 @@ describe('graceful shutdown', () => {
     expect(log).not.toContain('cut off');
   }, 30_000);
 
-  it('finishes a POST whose body is still streaming when SIGTERM arrives', async (ctx) => {
+  it('finishes a POST whose body is still streaming when SIGTERM arrives', async () => {
     const { token, env } = await seededDatabase();
     server = await startServer(env);
     const headers = `Host: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n`;
@@ -89,7 +89,8 @@ describe('graceful shutdown', () => {
     const probe = await rawRequest(server.port);
     await probe.send(`POST /api/v1/agents HTTP/1.1\r\n${headers}Content-Length: 2\r\nConnection: close\r\n\r\n{}`);
     const probed = await probe.response;
-    if (probed.status === 404) ctx.skip('POST /api/v1/agents is not routed yet, so no route reads a streamed body');
+    // An empty object reaches the route's own validation: the route reads bodies.
+    expect(probed.status).toBe(422);
 
     const slow = await rawRequest(server.port);
     const half = Math.floor(body.length / 2);

@@ -59,6 +59,21 @@ const ROUTES: RouteCase[] = [
   },
 ];
 
+/** Routes that answer without a key, so the security cases do not apply. */
+const PUBLIC_ROUTES = ['GET /v1/openapi.json'];
+
+/** `GET /v1/users/:user_id/agents/:agent_id` → `GET /v1/users/:/agents/:`: parameter names do not matter. */
+const shape = (method: string, path: string) => `${method} ${path.replace(/\/:[^/]+/g, '/:')}`;
+
+describe('the security suite covers every route', () => {
+  it('every registered legacy route is a case above, or a public route; and every case is a registered route', async () => {
+    const placeholders: Ids = { user: ':user_id', agent: ':agent_id', phone: ':id', conversation: ':id' };
+    const registered = new Set(w.app.routes.filter((r) => r.method !== 'ALL').map((r) => shape(r.method, r.path)));
+    const covered = new Set([...ROUTES.map((r) => shape(r.method, r.path(placeholders))), ...PUBLIC_ROUTES.map((r) => shape(...(r.split(' ') as [string, string])))]);
+    expect([...registered].sort()).toEqual([...covered].sort());
+  });
+});
+
 let w: LegacyWorld;
 /** Alice's objects, which every case names. */
 let own: Ids;

@@ -96,6 +96,30 @@ const ROUTES: RouteCase[] = [
 let w: OrgWorld;
 let f: Fixture;
 
+/** Routes that answer without a key, so the security cases do not apply. */
+const PUBLIC_ROUTES = ['GET /api/v1', 'GET /api/v1/', 'GET /api/v1/openapi.json'];
+
+/** `GET /api/v1/agents/:id` → `GET /api/v1/agents/:`: parameter names do not matter. */
+const shape = (method: string, path: string) => `${method} ${path.replace(/\/:[^/]+/g, '/:')}`;
+
+describe('the security suite covers every route', () => {
+  it('every registered org route is a case above, or a public route; and every case is a registered route', async () => {
+    const placeholders: Fixture = {
+      agent: ':id',
+      spareAgent: async () => ':id',
+      number: ':id',
+      conversation: ':id',
+      theirAgent: ':id',
+      theirNumber: ':id',
+      theirConversation: ':id',
+    };
+    const registered = new Set(w.app.routes.filter((r) => r.method !== 'ALL').map((r) => shape(r.method, r.path)));
+    const cases = await Promise.all(ROUTES.map(async (r) => shape(r.method, `/api/v1${await r.path(placeholders)}`)));
+    const covered = new Set([...cases, ...PUBLIC_ROUTES.map((r) => shape(...(r.split(' ') as [string, string])))]);
+    expect([...registered].sort()).toEqual([...covered].sort());
+  });
+});
+
 beforeAll(async () => {
   w = await orgWorld();
   const ctx = w.orgCtx();

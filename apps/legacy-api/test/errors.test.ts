@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
-import type { Core } from '@gateway/core';
+import { StorageError, type Core } from '@gateway/core';
 import { appWith, client, expectLegacyError, expectNoUnexpected, legacyWorld, type Call, type LegacyWorld, type Reply } from './helpers';
 import type { LegacyStatus } from '../src/errors';
 
@@ -42,7 +42,7 @@ beforeAll(async () => {
     w.gw.tokens.full,
   );
   unavailable = client(
-    appWith(w.gw, { core: { ...w.gw.core, getAgent: async () => Promise.reject(Object.assign(new Error('locked'), { code: 'SQLITE_BUSY' })) } as Core }),
+    appWith(w.gw, { core: { ...w.gw.core, getAgent: async () => Promise.reject(new StorageError('unavailable', 'Storage is busy (SQLITE_BUSY)')) } as Core }),
     w.gw.tokens.full,
   );
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '@gateway/core';
+import { StorageError, type Core } from '@gateway/core';
 import { MAX_BODY_BYTES } from '@gateway/http';
 import { agentsInDb, appWith, client, expectLegacyError, expectNoUnexpected, legacyWorld, type LegacyWorld } from './helpers';
 
@@ -181,7 +181,7 @@ describe('unexpected failures', () => {
     const core: Core = {
       ...w.gw.core,
       listAgents: async () => {
-        throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        throw new StorageError('unavailable', 'Storage is busy (SQLITE_BUSY)', { cause: Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }) });
       },
     };
     const call = client(appWith(w.gw, { core }), w.gw.tokens.full);

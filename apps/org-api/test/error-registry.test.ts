@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StorageError } from '@gateway/core';
 import type { GatewayServices } from '@gateway/http';
 import { createOrgApp } from '../src';
 import { ORG_ERROR_CODES, ORG_ERROR_STATUS, type OrgErrorCode } from '../src/errors';
@@ -190,7 +191,9 @@ describe('the error registry of contract §4, code by code', () => {
 
   it('503 service_unavailable: storage that is busy for a moment (SQLite locked, PostgreSQL going away), with Retry-After', async () => {
     for (const code of ['SQLITE_BUSY', 'ECONNREFUSED', '57P01']) {
-      const busy = Object.assign(new Error(`${code}: database is locked`), { code });
+      const busy = new StorageError('unavailable', `Storage is unavailable (${code})`, {
+        cause: Object.assign(new Error(`${code}: database is locked`), { code }),
+      });
       const app = createOrgApp({ ...w.gw.services, uow: { read: () => Promise.reject(busy), write: () => Promise.reject(busy) } });
       const res = await app.request('/api/v1/org', { headers: { Authorization: `Bearer ${w.gw.tokens.full}` } });
       const body = (await res.json()) as Answer['body'];

@@ -1,4 +1,4 @@
-import { DomainError, validationFailed } from '@gateway/core';
+import { DomainError, StorageError, validationFailed } from '@gateway/core';
 
 /**
  * Maps a violated database constraint onto the domain error the core expects. SQLite names the
@@ -18,12 +18,17 @@ export function uniqueTarget(error: unknown): string | null {
   return /^index '(.*)'$/.exec(target)?.[1] ?? target;
 }
 
+/** SQLite's "try again shortly": the file is locked by another connection or process past busy_timeout. */
+const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED']);
+
 /**
  * Any SQLite error that no repository translated: never handed out raw (its message names tables
- * and columns), but kept as `cause` for the logs.
+ * and columns), but kept as `cause` for the logs. A busy or locked database is a `StorageError`
+ * (`unavailable`), which the dialects answer 503 with `Retry-After`.
  */
 export function storageFailure(error: unknown): unknown {
   if (!isSqliteError(error)) return error;
+  if (BUSY_CODES.has(error.code)) return new StorageError('unavailable', `Storage is busy (${error.code})`, { cause: error });
   const kind = error.code.startsWith('SQLITE_CONSTRAINT') ? 'rejected by a database constraint' : 'failed';
   return new Error(`Storage operation ${kind} (${error.code})`, { cause: error });
 }

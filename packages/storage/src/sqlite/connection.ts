@@ -54,6 +54,25 @@ export class Connection {
 }
 
 /**
+ * Puts the file in WAL mode (it stays so). On a new file another process may be doing the same at
+ * that moment, and SQLite answers the mode switch SQLITE_BUSY at once instead of waiting on
+ * busy_timeout: try again for up to five seconds. Start-up only, so blocking the thread is fine.
+ */
+function enterWalMode(db: Database.Database): void {
+  const deadline = Date.now() + 5000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.floor(Math.random() * 20));
+    }
+  }
+}
+
+/**
  * The writer connection, its migrations applied. Foreign keys are off while migrating (SQLite
  * ignores `PRAGMA foreign_keys` inside the migration's transaction, so a table rebuild would
  * otherwise trip them), checked once afterwards, then on for good.
@@ -61,10 +80,11 @@ export class Connection {
 export function openMigratedWriter(file: string, migrate: (db: Database.Database) => void): Database.Database {
   const db = new Database(file);
   try {
-    db.pragma('journal_mode = WAL');
+    // First: switching a new file to WAL, and migrating, wait for another process doing the same.
+    db.pragma('busy_timeout = 5000');
+    enterWalMode(db);
     // WAL + NORMAL: no fsync per commit; still crash-safe, only a power cut may lose the last commits.
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
     db.pragma(`cache_size = -${CACHE_KIB}`);
     db.pragma('foreign_keys = OFF');
     migrate(db);

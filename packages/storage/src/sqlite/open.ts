@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Repositories, UnitOfWork } from '@gateway/core';
 import type { SecretCipher } from '@gateway/platform';
 import type Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { readMigrationFiles, type MigrationMeta } from 'drizzle-orm/migrator';
 import { Mutex } from '../mutex';
 import type { Storage } from '../storage';
 import { Connection, openMigratedWriter, openReader } from './connection';
@@ -38,7 +36,7 @@ export function openSqliteStorage({ file, cipher }: SqliteStorageOptions): Stora
   const migrations = readMigrationFiles({ migrationsFolder: SQLITE_MIGRATIONS_FOLDER });
   const latestMigration = Math.max(0, ...migrations.map((m) => m.folderMillis));
 
-  const writer = openMigratedWriter(file, (db) => migrate(drizzle(db), { migrationsFolder: SQLITE_MIGRATIONS_FOLDER }));
+  const writer = openMigratedWriter(file, (db) => migrateOnce(db, migrations));
   let reader: Database.Database;
   let latestApplied: Database.Statement;
   try {
@@ -64,6 +62,36 @@ export function openSqliteStorage({ file, cipher }: SqliteStorageOptions): Stora
     },
     close: () => uow.close(),
   };
+}
+
+/**
+ * Applies the pending migrations exactly once, even when several processes open the same (new)
+ * file at the same moment. drizzle's SQLite migrator reads the migration history before it opens
+ * its transaction, so two processes can both decide to migrate, and the second fails on
+ * `CREATE TABLE`. Here the history is read inside `BEGIN IMMEDIATE`: the write lock is taken first
+ * (a second process waits on busy_timeout), so whoever comes second sees the migrations applied and
+ * has nothing to do. drizzle's own migration files and history table (`__drizzle_migrations`, the
+ * same columns and rule: apply what is newer than the latest `created_at`) are kept, so a database
+ * migrated by either stays compatible.
+ */
+export function migrateOnce(db: Database.Database, migrations: readonly MigrationMeta[]): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+    const latest = db.prepare('SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1').get() as
+      | { created_at: number | string }
+      | undefined;
+    const record = db.prepare('INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (?, ?)');
+    for (const migration of migrations) {
+      if (latest !== undefined && Number(latest.created_at) >= migration.folderMillis) continue;
+      for (const statement of migration.sql) if (statement.trim() !== '') db.exec(statement);
+      record.run(migration.hash, migration.folderMillis);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
 }
 
 interface SqliteUnitOfWork extends UnitOfWork {

@@ -1,20 +1,46 @@
 import type { MiddlewareHandler } from 'hono';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { DomainError, TOKEN_PATTERN, type Scope } from '@gateway/core';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { DomainError, isUsable, TOKEN_PATTERN, type ApiKey, type Scope } from '@gateway/core';
+import { ApiKeyCache } from './key-cache';
+import { memoryLimiters } from './limiters';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 import type { GatewayServices } from './services';
 
-const failureLimiters = new WeakMap<GatewayServices, RateLimiterMemory>();
+const failureLimiters = new WeakMap<GatewayServices, RateLimiterAbstract>();
+const keyCaches = new WeakMap<GatewayServices, ApiKeyCache>();
 
 /** One limiter of failed authentications per gateway, shared by both dialects. */
-function failureLimiter(services: GatewayServices): RateLimiterMemory {
+function failureLimiter(services: GatewayServices): RateLimiterAbstract {
   let limiter = failureLimiters.get(services);
   if (!limiter) {
-    limiter = new RateLimiterMemory({ keyPrefix: 'auth-fail', points: services.authFailuresPerMinute, duration: 60 });
+    limiter = (services.limiters ?? memoryLimiters)({ keyPrefix: 'auth-fail', points: services.authFailuresPerMinute, duration: 60 });
     failureLimiters.set(services, limiter);
   }
   return limiter;
+}
+
+/** One cache of authenticated keys per gateway, shared by both dialects. */
+function keyCache(services: GatewayServices): ApiKeyCache {
+  let cache = keyCaches.get(services);
+  if (!cache) {
+    cache = new ApiKeyCache({ ttlMs: services.apiKeyCacheTtlMs ?? 0 });
+    keyCaches.set(services, cache);
+  }
+  return cache;
+}
+
+/** The live key for a token: from the cache while it is fresh, else from the database. */
+async function lookUp(services: GatewayServices, token: string): Promise<ApiKey | null> {
+  const now = services.core.deps.clock.now();
+  const cache = keyCache(services);
+  const hash = services.core.deps.hasher.hash(token);
+  const cached = cache.get(hash, now);
+  // Expiry is checked on every use; revocation reaches this cache within its lifetime.
+  if (cached !== null) return isUsable(cached, now) ? cached : null;
+  const key = await services.core.authenticate({ uow: services.uow, token });
+  if (key !== null) cache.set(hash, key, now);
+  return key;
 }
 
 /** The peer address of the connection; the gateway does not trust forwarding headers. */
@@ -44,7 +70,7 @@ export function authenticate(services: GatewayServices, transport: TokenTranspor
   const touched = new Map<string, number>();
   return async function authenticateMiddleware(c, next) {
     const token = tokenFrom(c, transport);
-    const key = token !== null && TOKEN_PATTERN.test(token) ? await services.core.authenticate({ uow: services.uow, token }) : null;
+    const key = token !== null && TOKEN_PATTERN.test(token) ? await lookUp(services, token) : null;
     if (!key) {
       try {
         await failureLimiter(services).consume(clientAddress(c));

@@ -8,3 +8,5 @@ export * from './idempotency';
 export * from './fallback';
 export * from './context';
 export * from './transient';
+export * from './limiters';
+export * from './key-cache';

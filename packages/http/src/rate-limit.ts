@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { memoryLimiters, type LimiterFactory } from './limiters';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 import type { WindowLimits } from './services';
@@ -7,7 +8,7 @@ import type { WindowLimits } from './services';
 interface Window {
   name: 'minute' | 'hour';
   seconds: number;
-  limiter: RateLimiterMemory;
+  limiter: RateLimiterAbstract;
 }
 
 interface WindowState {
@@ -22,10 +23,14 @@ interface WindowState {
  * authenticated response describes the window with the fewest requests left (the shorter on a tie)
  * in `X-RateLimit-*`, and both windows in the IETF `RateLimit-Policy` / `RateLimit` fields.
  */
-export function rateLimit(limits: WindowLimits, options: { keyPrefix: string; now?: () => number }): MiddlewareHandler<GatewayEnv> {
+export function rateLimit(
+  limits: WindowLimits,
+  options: { keyPrefix: string; now?: () => number; limiters?: LimiterFactory | undefined },
+): MiddlewareHandler<GatewayEnv> {
+  const make = options.limiters ?? memoryLimiters;
   const windows: Window[] = [
-    { name: 'minute', seconds: 60, limiter: new RateLimiterMemory({ keyPrefix: `${options.keyPrefix}-m`, points: limits.perMinute, duration: 60 }) },
-    { name: 'hour', seconds: 3600, limiter: new RateLimiterMemory({ keyPrefix: `${options.keyPrefix}-h`, points: limits.perHour, duration: 3600 }) },
+    { name: 'minute', seconds: 60, limiter: make({ keyPrefix: `${options.keyPrefix}-m`, points: limits.perMinute, duration: 60 }) },
+    { name: 'hour', seconds: 3600, limiter: make({ keyPrefix: `${options.keyPrefix}-h`, points: limits.perHour, duration: 3600 }) },
   ];
   const policy = windows.map((w) => `"${w.name}";q=${w.limiter.points};w=${w.seconds}`).join(', ');
   const now = options.now ?? Date.now;

@@ -1,6 +1,7 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import { MAX_BODY_BYTES } from '@gateway/http';
 
 /** A Hono app's `fetch`; the bindings carry the Node request (the auth limiter reads its peer address). */
 export type FetchHandler = (request: Request, bindings: HttpBindings) => Response | Promise<Response>;
@@ -20,19 +21,26 @@ export interface HttpServer {
 
 /**
  * Serves a fetch handler with node:http through @hono/node-server's listener, keeping track of
- * responses in flight so a shutdown can tell their clients not to reuse the connection.
+ * responses in flight so a shutdown can tell their clients not to reuse the connection, and
+ * settling the bodies that handlers answered without reading (see `settleUnreadBody`).
  */
 export function listen(fetch: FetchHandler, { host, port }: { host: string; port: number }): Promise<HttpServer> {
   const server = createServer();
   const inFlight = new Set<ServerResponse>();
   let stopping = false;
+  // The listener's own clean-up of unread bodies (drain for 500 ms, then destroy the socket, while a
+  // reader it made keeps pausing the body) resets connections whose answer said keep-alive: ours
+  // replaces it.
+  const handle = getRequestListener(answerThenSettle(fetch) as Parameters<typeof getRequestListener>[0], { autoCleanupIncoming: false });
 
-  server.on('request', (_request, response: ServerResponse) => {
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    // A connection that is closing only reads what the client still sends; it answers nothing more.
+    if (closing.has(request.socket)) return;
     if (stopping) response.setHeader('Connection', 'close');
     inFlight.add(response);
     response.once('close', () => inFlight.delete(response));
+    void handle(request, response);
   });
-  server.on('request', getRequestListener(fetch as Parameters<typeof getRequestListener>[0]));
 
   let shuttingDown: Promise<{ forced: boolean }> | null = null;
   const shutdown = (graceMs: number) => {
@@ -67,4 +75,88 @@ export function listen(fetch: FetchHandler, { host, port }: { host: string; port
       resolve({ url: `http://${shown}:${bound}`, port: bound, shutdown, forceClose: () => server.closeAllConnections() });
     });
   });
+}
+
+/** A body of at most this many bytes (declared) that a handler answered before reading is read to its end and dropped, and the connection kept. */
+const DRAIN_MAX_BYTES = 2 * MAX_BODY_BYTES;
+/** How long the rest of such a body may take to arrive before the connection is closed after all. */
+const DRAIN_MS = 5_000;
+/** How long a closing connection keeps reading (and dropping) what the client still sends, so that it can read the answer. */
+const LINGER_MS = 5_000;
+
+/** The fetch handler, then the decision about the request body it left unread, before its answer is written. */
+function answerThenSettle(fetch: FetchHandler): FetchHandler {
+  return async (request, bindings) => {
+    try {
+      return await fetch(request, bindings);
+    } finally {
+      settleUnreadBody(bindings.incoming, bindings.outgoing);
+    }
+  };
+}
+
+/**
+ * An answer given before the body was read (a 413 on the declared length, a 401, 415, 404, …)
+ * leaves the rest of the body on the connection; closing the socket over unread bytes makes the
+ * kernel send a reset, which can destroy the answer before the client reads it, and answering
+ * keep-alive and then closing breaks the client's next request on its pooled connection. So, like
+ * a careful HTTP server:
+ *
+ * - a body declared at most `DRAIN_MAX_BYTES` long is read to its end and dropped once the answer
+ *   is written, and the connection serves the next request (closed gracefully if the rest takes
+ *   longer than `DRAIN_MS`);
+ * - a longer body, or one without a declared length, is answered with `Connection: close`; after
+ *   the answer the server ends its side and goes on reading and dropping what the client sends,
+ *   for at most `LINGER_MS`, before it closes ("lingering close").
+ */
+function settleUnreadBody(incoming: IncomingMessage, outgoing: ServerResponse): void {
+  if (incoming.complete) return;
+  lingerOnClose(incoming.socket);
+  const declared = incoming.headers['transfer-encoding'] === undefined ? Number(incoming.headers['content-length']) : Number.NaN;
+  const keep = declared <= DRAIN_MAX_BYTES;
+  if (!keep && !outgoing.headersSent) outgoing.setHeader('Connection', 'close');
+  outgoing.once('finish', () => {
+    if (incoming.complete) return;
+    dropRest(incoming);
+    if (!keep) return;
+    const socket = incoming.socket;
+    const late = setTimeout(() => socket.destroySoon(), DRAIN_MS);
+    const done = () => {
+      clearTimeout(late);
+      incoming.off('end', done);
+      socket.off('close', done);
+    };
+    incoming.once('end', done);
+    socket.once('close', done);
+  });
+}
+
+/**
+ * Lets the rest of a body flow and fall on the floor. Node drops a body nobody touched by itself,
+ * but one a handler began to read is held by that reader, which pauses it whenever its own queue is
+ * full: its listener is removed so that nothing pauses the body any more.
+ */
+function dropRest(incoming: IncomingMessage): void {
+  incoming.removeAllListeners('data');
+  incoming.resume();
+}
+
+/** Connections that have ended their side and only read what still comes, until they close. */
+const closing = new WeakSet<Socket>();
+
+/**
+ * Node's HTTP server ends a connection it will not reuse with `socket.destroySoon()` as soon as the
+ * answer is written, which closes the socket while the client may still be sending. On this
+ * socket it ends its side (FIN, after the answer), keeps reading until the client closes its side
+ * or `LINGER_MS` have passed, and only then closes.
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = () => {
+    if (closing.has(socket)) return;
+    closing.add(socket);
+    socket.end();
+    const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(deadline));
+  };
 }

@@ -1,40 +1,73 @@
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
+import { textIssues } from './text';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;.*)?$/i;
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const tooLarge = () => new HttpProblem('payload_too_large', 'Request body must be at most 1 MiB');
+
+/**
+ * The body's bytes, at most `MAX_BODY_BYTES`. A declared length over the limit is refused before a
+ * byte is read; a body without one is refused as soon as it runs over. Either way the rest is left
+ * unread, never cancelled (under Node that would destroy the connection before the 413 is sent):
+ * the server decides what becomes of it (apps/gateway/src/server.ts).
+ */
+async function readBytes(request: Request): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && !request.headers.has('transfer-encoding') && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+  if (request.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
 /**
  * Reads a JSON body: another media type is 415, more than 1 MiB is 413 (exactly 1 MiB is fine),
- * malformed JSON is 400. The parsed value and the raw text are kept for the handler and for the
- * idempotency fingerprint.
+ * bytes that are not UTF-8 or text that is not JSON are 400, and a string (or field name) that is
+ * not Unicode text is a validation problem naming its field, so that what a 2xx acknowledges is
+ * exactly what is stored and read back. The parsed value and the raw text are kept for the handler
+ * and for the idempotency fingerprint; the route's schema validator reads the same text.
  */
 export function jsonBody(): MiddlewareHandler<GatewayEnv> {
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new HttpProblem('payload_too_large', 'Request body must be at most 1 MiB');
-    },
-  });
   return async function jsonBodyMiddleware(c, next) {
     const type = c.req.header('content-type');
     if (type === undefined || !JSON_TYPE.test(type.trim())) {
       throw new HttpProblem('unsupported_media_type', 'Content-Type must be application/json');
     }
-    await limit(c, async () => {
-      const raw = await c.req.text();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        throw new HttpProblem('invalid_json', 'Request body is not valid JSON');
-      }
-      c.set('rawBody', raw);
-      c.set('body', parsed);
-      await next();
-    });
+    const bytes = await readBytes(c.req.raw);
+    let raw: string;
+    let parsed: unknown;
+    try {
+      raw = UTF8.decode(bytes);
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new HttpProblem('invalid_json', 'Request body is not valid JSON');
+    }
+    const issues = textIssues(parsed, raw);
+    if (issues.length > 0) throw new HttpProblem('invalid_request', issues[0]?.message ?? 'Invalid request', { issues });
+    // The stream is spent: the route's validator reads these same bytes again.
+    c.req.raw = new Request(c.req.raw, { body: bytes });
+    c.set('rawBody', raw);
+    c.set('body', parsed);
+    await next();
   };
 }

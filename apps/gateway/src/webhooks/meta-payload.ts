@@ -24,7 +24,11 @@ export type IgnoredReason =
   | 'deleted'
   /** A WhatsApp `system` message (e.g. the customer changed number): not written by the customer. */
   | 'system'
-  /** Something shaped unlike Meta's documented deliveries (a required field missing or of the wrong type). */
+  /**
+   * Something shaped unlike Meta's documented deliveries (a required field missing or of the wrong
+   * type), or a message holding a string that is not Unicode text (a lone surrogate), which cannot
+   * be stored as it was sent.
+   */
   | 'malformed';
 
 export interface IgnoredItem {
@@ -53,10 +57,39 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * A lone UTF-16 surrogate (`"\ud800"` in the JSON) is the one way a string can fail to be Unicode
+ * text; stored, it would read back as something else. With the `u` flag a proper pair is one code
+ * point, so only a lone half matches.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const isUnicodeText = (text: string): boolean => !LONE_SURROGATE.test(text);
+
+/** Whether every string in a JSON value, field names included, is Unicode text (no recursion: deliveries nest arbitrarily). */
+function unicodeThroughout(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (!isUnicodeText(current)) return false;
+    } else if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+    } else if (isObject(current)) {
+      for (const [key, item] of Object.entries(current)) {
+        if (!isUnicodeText(key)) return false;
+        stack.push(item);
+      }
+    }
+  }
+  return true;
+}
+
 const idOf = (value: unknown): string | null => {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH ? value : null;
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && isUnicodeText(value) ? value : null;
 };
+
+const NOT_UNICODE = 'message holds text that is not valid Unicode';
 
 const textOf = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
@@ -169,6 +202,7 @@ const CAPTIONED = new Set(['image', 'video', 'document', 'sticker']);
 
 function parseWhatsAppMessage(message: unknown): Parsed {
   if (!isObject(message)) return { reason: 'malformed', detail: 'message is not an object' };
+  if (!unicodeThroughout(message)) return { reason: 'malformed', detail: NOT_UNICODE };
   const platformMessageId = idOf(message.id);
   const customerId = idOf(message.from);
   const type = typeof message.type === 'string' && /^[a-z_]{1,64}$/.test(message.type) ? message.type : null;
@@ -269,6 +303,10 @@ function parseInstagramEvent(event: unknown, accountId: string | null, at: strin
   }
   if (metaPhoneNumberId === null) {
     out.ignored.push({ reason: 'malformed', at, detail: 'recipient.id is missing' });
+    return;
+  }
+  if (!unicodeThroughout(event)) {
+    out.ignored.push({ reason: 'malformed', at, detail: NOT_UNICODE });
     return;
   }
   const base = { platform: 'instagram' as const, metaPhoneNumberId, customerId: senderId, platformMessageId };

@@ -1,7 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { ZodType } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCOPES } from '@gateway/core';
+import { IDEMPOTENCY_KEY_PATTERN, SCOPES, type Scope } from '@gateway/core';
 import { createTestGateway, type TestGateway } from '@gateway/http/testing';
 import { createLegacyApp } from '@gateway/legacy-api';
 import { createOrgApp } from '@gateway/org-api';
@@ -10,23 +10,38 @@ import { capturingLogger } from './helpers';
 
 /**
  * The OpenAPI documents of both dialects against the apps that serve them: every mounted route is
- * documented with its request schema, security and error shape; every request example is accepted
- * by the route's own zod schema and, sent to a seeded gateway, answers 2xx; and each document is
- * valid OpenAPI 3.1.
+ * documented with its request schema, security, scope, headers and error shape; every request
+ * example is accepted by the route's own zod schema and, sent to a seeded gateway, answers 2xx; and
+ * each document is valid OpenAPI 3.1.
  */
 
 type Json = Record<string, unknown>;
+interface Response {
+  $ref?: string;
+  description?: string;
+  headers?: Record<string, { $ref: string }>;
+  content?: Record<string, { schema: Json }>;
+}
 interface Operation {
-  parameters?: { name: string; in: string }[];
+  operationId?: string;
+  description?: string;
+  parameters?: { name?: string; in?: string; $ref?: string; example?: unknown; schema?: Json }[];
   requestBody?: { content: Record<string, { schema: Json; example?: unknown }> };
-  responses: Record<string, { content?: Record<string, { schema: Json }> }>;
+  responses: Record<string, Response>;
   security?: Record<string, string[]>[];
   'x-required-scope'?: string;
 }
 interface Document {
   openapi: string;
+  servers?: { url: string }[];
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Json>; securitySchemes: Record<string, Json> };
+  components: {
+    schemas: Record<string, Json>;
+    securitySchemes: Record<string, Json>;
+    headers: Record<string, { required?: boolean; schema: Json }>;
+    parameters: Record<string, { name: string; in: string; required?: boolean; example?: unknown; schema: Json }>;
+    responses: Record<string, Response>;
+  };
 }
 
 /** A route as `@hono/zod-openapi` registered it: the very zod schemas that validate requests. */
@@ -55,6 +70,8 @@ interface Dialect {
   alwaysErrors: string[];
   /** And every operation with a JSON body. */
   bodyErrors: string[];
+  /** The headers every response carries. */
+  traceHeaders: string[];
 }
 
 let gw: TestGateway;
@@ -73,8 +90,9 @@ beforeAll(async () => {
       doc: await docOf(legacy, '/v1'),
       scheme: 'ApiKeyAuth',
       errorKeys: ['correlation_id', 'error', 'message', 'timestamp'],
-      alwaysErrors: ['400', '401', '403', '404', '429', '500', '503'],
+      alwaysErrors: ['400', '401', '403', '404', '405', '429', '500', '503'],
       bodyErrors: ['409', '413', '415'],
+      traceHeaders: ['X-Request-ID', 'X-Correlation-ID'],
     },
     {
       name: 'org',
@@ -83,8 +101,9 @@ beforeAll(async () => {
       doc: await docOf(org, '/api/v1'),
       scheme: 'BearerAuth',
       errorKeys: ['code', 'details', 'message', 'request_id'],
-      alwaysErrors: ['401', '403', '429', '500', '503'],
+      alwaysErrors: ['401', '403', '405', '429', '500', '503'],
       bodyErrors: ['400', '409', '413', '415', '422'],
+      traceHeaders: ['X-Request-ID'],
     },
   ];
 });
@@ -114,6 +133,25 @@ function resolve(doc: Document, schema: Json): Json {
   if (typeof ref !== 'string') return schema;
   return doc.components.schemas[ref.replace('#/components/schemas/', '')] as Json;
 }
+
+/** A response, or the `components.responses` entry it refers to. */
+function responseOf(doc: Document, response: Response): Response {
+  if (response.$ref === undefined) return response;
+  return doc.components.responses[response.$ref.replace('#/components/responses/', '')] as Response;
+}
+
+/** The names of a response's headers, each a `$ref` to a component that exists. */
+function headersOf(doc: Document, response: Response): string[] {
+  const headers = responseOf(doc, response).headers ?? {};
+  for (const [name, header] of Object.entries(headers)) {
+    expect(header.$ref, name).toBe(`#/components/headers/${name}`);
+    expect(doc.components.headers[name], name).toBeDefined();
+  }
+  return Object.keys(headers);
+}
+
+const IDEMPOTENCY_KEY_REF = '#/components/parameters/IdempotencyKey';
+const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit-Policy', 'RateLimit'];
 
 const jsonBodyOf = (op: Operation) => op.requestBody?.content['application/json'];
 
@@ -150,7 +188,10 @@ describe.each(NAMES)('the %s dialect document', (name) => {
     const d = dialect(name);
     expect(d.doc.openapi).toBe('3.1.0');
     expect(d.doc.components.securitySchemes).toEqual({
-      [d.scheme]: name === 'legacy' ? { type: 'apiKey', in: 'header', name: 'x-api-key' } : expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      [d.scheme]:
+        name === 'legacy'
+          ? { type: 'apiKey', in: 'header', name: 'x-api-key', description: expect.stringContaining('sk_live_') }
+          : expect.objectContaining({ type: 'http', scheme: 'bearer', description: expect.stringContaining('sk_live_') }),
     });
     for (const { key, op } of operations(d.doc)) {
       // Only the org banner needs no key, and says so.
@@ -170,7 +211,8 @@ describe.each(NAMES)('the %s dialect document', (name) => {
       const expected = [...d.alwaysErrors, ...(jsonBodyOf(op) ? d.bodyErrors : [])];
       expect(statuses, key).toEqual(expect.arrayContaining(expected));
       for (const status of statuses.filter((s) => Number(s) >= 400)) {
-        expect(op.responses[status]?.content?.['application/json']?.schema, `${key} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+        const response = responseOf(d.doc, op.responses[status] as Response);
+        expect(response.content?.['application/json']?.schema, `${key} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
       }
     }
   });
@@ -200,13 +242,93 @@ describe.each(NAMES)('the %s dialect document', (name) => {
   });
 });
 
-describe('the org document', () => {
-  it('names the scope of every operation in x-required-scope', () => {
-    const d = dialect('org');
+describe.each(NAMES)('the %s dialect document, for generated clients', (name) => {
+  it('has a server, so paths resolve against the gateway that serves the document', () => {
+    const d = dialect(name);
+    expect(d.doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    for (const path of Object.keys(d.doc.paths)) expect(path.startsWith(d.base), path).toBe(true);
+  });
+
+  it('names every operation: a unique operationId, and the scope it needs in x-required-scope and in its description', () => {
+    const d = dialect(name);
+    const ids = operations(d.doc).map(({ op }) => op.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id)), ids.join()).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
     for (const { key, op } of operations(d.doc)) {
-      if (key === 'GET /api/v1') expect(op['x-required-scope']).toBeUndefined();
-      else expect(SCOPES, key).toContain(op['x-required-scope']);
+      if (key === 'GET /api/v1') {
+        expect(op['x-required-scope']).toBeUndefined();
+        continue;
+      }
+      expect(SCOPES, key).toContain(op['x-required-scope']);
+      expect(op.description, key).toContain(`\`${op['x-required-scope']}\` scope`);
     }
+  });
+
+  it('x-required-scope is the scope the route asks for: without it 403, with only it past the scope check', async () => {
+    const d = dialect(name);
+    for (const { key, path, method, op } of operations(d.doc)) {
+      const scope = op['x-required-scope'] as Scope | undefined;
+      if (scope === undefined) continue;
+      const url = path.replace('{user_id}', gw.alice.id).replace(/\{[^}]+\}/g, 'x_1');
+      const call = async (token: string) => {
+        const auth: Record<string, string> = name === 'legacy' ? { 'x-api-key': token } : { Authorization: `Bearer ${token}` };
+        const body = jsonBodyOf(op) ? { headers: { ...auth, 'Content-Type': 'application/json' }, body: '{}' } : { headers: auth };
+        return (await d.app.request(url, { method: method.toUpperCase(), ...body })).status;
+      };
+      const others = SCOPES.filter((s) => s !== scope);
+      expect(await call(await gw.tokens.withScopes(others)), `${key} without ${scope}`).toBe(403);
+      expect(await call(await gw.tokens.withScopes([scope])), `${key} with only ${scope}`).not.toBe(403);
+    }
+  });
+
+  it('declares Idempotency-Key on every POST and PATCH, and only there: a header of 1-128 printable ASCII, with no example to reuse', () => {
+    const d = dialect(name);
+    const param = d.doc.components.parameters.IdempotencyKey;
+    expect(param).toMatchObject({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 128 } });
+    expect(param?.example).toBeUndefined();
+    expect(new RegExp(param?.schema.pattern as string).source).toBe(IDEMPOTENCY_KEY_PATTERN.source);
+    for (const { key, method, op } of operations(d.doc)) {
+      const declared = (op.parameters ?? []).some((p) => p.$ref === IDEMPOTENCY_KEY_REF);
+      expect(declared, key).toBe(method === 'post' || method === 'patch');
+    }
+  });
+
+  it('documents the response headers: the request id everywhere, rate limits after a key, Retry-After on 429 and 503, Allow on 405, Idempotent-Replayed on writes', () => {
+    const d = dialect(name);
+    for (const { key, method, op } of operations(d.doc)) {
+      const keyed = op['x-required-scope'] !== undefined;
+      for (const [status, response] of Object.entries(op.responses)) {
+        const names = headersOf(d.doc, response);
+        const at = `${key} ${status}`;
+        expect(names, at).toEqual(expect.arrayContaining(d.traceHeaders));
+        if (status === '405') {
+          expect(names, at).toContain('Allow');
+          continue;
+        }
+        if (keyed && status !== '401') expect(names, at).toEqual(expect.arrayContaining(RATE_LIMIT_HEADERS));
+        else expect(names.filter((n) => RATE_LIMIT_HEADERS.includes(n)), at).toEqual([]);
+        expect(names.includes('Retry-After'), at).toBe(status === '429' || status === '503');
+        expect(names.includes('Idempotent-Replayed'), at).toBe(Number(status) < 300 && (method === 'post' || method === 'patch'));
+      }
+    }
+    for (const required of [...d.traceHeaders, 'Retry-After', 'Allow']) expect(d.doc.components.headers[required]?.required, required).toBe(true);
+  });
+
+  it('gives path parameters no example: the reference page would fill in an id that exists in no gateway', () => {
+    const d = dialect(name);
+    for (const { key, op } of operations(d.doc)) {
+      for (const p of (op.parameters ?? []).filter((p) => p.in === 'path')) {
+        expect(p.example, `${key} ${p.name}`).toBeUndefined();
+        expect(p.schema?.example, `${key} ${p.name}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('describes every tag it uses', () => {
+    const doc = dialect(name).doc as Document & { tags: { name: string; description?: string }[] };
+    const used = new Set(operations(doc).flatMap(({ op }) => (op as { tags?: string[] }).tags ?? []));
+    expect(doc.tags.map((t) => t.name).sort()).toEqual([...used].sort());
+    for (const tag of doc.tags) expect(tag.description, tag.name).toMatch(/\w/);
   });
 });
 

@@ -1,7 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestContext, routeFallback, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { legacyErrorHandler, legacyValidationHook } from './errors';
-import { legacyGuards } from './middleware';
+import { legacyGuard } from './middleware';
+import { registerOpenApi } from './openapi';
 import { registerCreateAgent } from './routes/agents/create-agent';
 import { registerDeleteAgent } from './routes/agents/delete-agent';
 import { registerGetAgent } from './routes/agents/get-agent';
@@ -17,7 +18,7 @@ import { registerListPhoneNumbers } from './routes/phone-numbers/list-phone-numb
 import { registerUpdatePhoneNumber } from './routes/phone-numbers/update-phone-number';
 import type { LegacyApp, RouteDeps } from './types';
 
-export const LEGACY_API_VERSION = '1.0.0';
+export { LEGACY_API_VERSION } from './openapi';
 
 /** The legacy dialect, `/v1/users/{user_id}/…` (contract §3): legacy shapes and errors, nothing else. */
 export function createLegacyApp(services: GatewayServices): LegacyApp {
@@ -25,7 +26,7 @@ export function createLegacyApp(services: GatewayServices): LegacyApp {
   app.use('*', requestContext({ dialect: 'legacy', correlationHeader: true }));
   app.onError(legacyErrorHandler(services));
 
-  const deps: RouteDeps = { services, guards: legacyGuards(services) };
+  const deps: RouteDeps = { services, guard: legacyGuard(services) };
   for (const register of [
     registerCreateAgent,
     registerListAgents,
@@ -45,17 +46,7 @@ export function createLegacyApp(services: GatewayServices): LegacyApp {
   }
 
   // The description of this API, unauthenticated; registered before the fallback so nothing shadows it.
-  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyAuth', { type: 'apiKey', in: 'header', name: 'x-api-key' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Agents Gateway: legacy dialect',
-      version: LEGACY_API_VERSION,
-      description:
-        'The legacy dialect of the agents gateway: user-scoped routes under `/v1/users/{user_id}/…`, authenticated with `x-api-key`. Every error is `{error, message, correlation_id, timestamp}`.',
-    },
-    security: [{ ApiKeyAuth: [] }],
-  });
+  registerOpenApi(app);
 
   routeFallback(app);
   return app;

@@ -20,20 +20,22 @@ export function pathUser(services: GatewayServices): MiddlewareHandler<GatewayEn
 
 export type RouteMiddleware = MiddlewareHandler<GatewayEnv>[];
 
-/** The middleware chains of the legacy routes, built once per app so all routes share one rate limiter. */
-export interface Guards {
-  /** GET and DELETE: key → rate limit → scope → path user. */
-  base(scope: Scope): RouteMiddleware;
-  /** POST and PATCH: the same, then the JSON body and the Idempotency-Key. */
-  withBody(scope: Scope): RouteMiddleware;
-}
+/**
+ * The middleware chain of a legacy route, from its own definition: GET and DELETE go key → rate
+ * limit → scope (`x-required-scope`) → path user; POST and PATCH then read the JSON body and the
+ * Idempotency-Key.
+ */
+export type Guard = (route: { method: string; 'x-required-scope': Scope }) => RouteMiddleware;
 
-export function legacyGuards(services: GatewayServices): Guards {
+/** Built once per app, so all routes share one rate limiter. */
+export function legacyGuard(services: GatewayServices): Guard {
   const key = authenticate(services, 'x-api-key');
-  const limit = rateLimit(services.rateLimits.legacy, { keyPrefix: 'legacy' });
+  const limit = rateLimit(services.rateLimits.legacy, { keyPrefix: 'legacy', limiters: services.limiters });
   const user = pathUser(services);
-  return {
-    base: (scope) => [key, limit, requireScope(scope), user],
-    withBody: (scope) => [key, limit, requireScope(scope), user, jsonBody(), idempotency(services)],
+  return (route) => {
+    const chain = [key, limit, requireScope(route['x-required-scope']), user];
+    const method = route.method.toUpperCase();
+    if (method === 'POST' || method === 'PATCH') chain.push(jsonBody(), idempotency(services));
+    return chain;
   };
 }

@@ -1,8 +1,13 @@
 import { z } from '@hono/zod-openapi';
+import { errorHeaders, METHOD_NOT_ALLOWED, successHeaders } from './openapi';
 
 /**
  * Request and response schemas shared by the legacy routes. Request schemas only check shapes and
- * types, with messages that name the field; the rules themselves (R4–R12) belong to the core.
+ * types, with messages that name the field; the rules themselves (R4–R12) belong to the core, and
+ * so do their messages. The document states those rules all the same, as OpenAPI metadata taken
+ * from the core's constants (`.openapi({ pattern: PROMPT_ID_PATTERN.source })`), which zod does
+ * not enforce: a client validates what the server validates, and the message it gets for a broken
+ * rule stays the core's (`Invalid prompt_id`).
  */
 
 export const DEFAULT_LIMIT = 50;
@@ -37,7 +42,7 @@ export const pageQuery = {
     .int({ error: offsetMessage })
     .min(0, { error: offsetMessage })
     .default(0)
-    .openapi({ param: { name: 'offset', in: 'query' }, type: 'integer', example: 0 }),
+    .openapi({ param: { name: 'offset', in: 'query' }, type: 'integer', minimum: 0, example: 0 }),
 };
 
 /** An optional query filter that names an id. */
@@ -48,10 +53,31 @@ export const idFilter = (name: string) =>
 export const enumFilter = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
   z.enum(values, { error: `${name} must be one of ${values.join(', ')}` }).optional().openapi({ param: { name, in: 'query' } });
 
-export const pathParam = (name: string, example: string) =>
-  z.string().min(1).openapi({ param: { name, in: 'path' }, example });
+/**
+ * A path id. It has no example: the reference page would fill it in, and no example id exists in
+ * the reader's gateway, so a "Test request" would only ever answer 404.
+ */
+export const pathParam = (name: string, description: string) =>
+  z.string().min(1).openapi({ param: { name, in: 'path', description } });
 
-export const UserParams = z.object({ user_id: pathParam('user_id', 'usr_abc123') });
+export const UserParams = z.object({ user_id: pathParam('user_id', 'The user (`usr_…`) whose agents, numbers and conversations these are.') });
+
+/** Not blank: at least one character that is not whitespace (a value the core trims must keep one). */
+export const NOT_BLANK = '\\S';
+
+/**
+ * OpenAPI metadata of a body that must name at least one of `fields`: `minProperties` and an
+ * `allOf`/`anyOf` of the alternatives, which generated clients type as a union. The route's zod
+ * refinement keeps the message.
+ */
+type JsonType = 'string' | 'null';
+
+export function atLeastOneOf(fields: Record<string, { type: JsonType | JsonType[] }>) {
+  return {
+    minProperties: 1,
+    allOf: [{ anyOf: Object.entries(fields).map(([field, schema]) => ({ required: [field], properties: { [field]: schema } })) }],
+  };
+}
 
 /** Legacy timestamps: UTC, to the second. */
 const Timestamp = z.string().openapi({ example: '2025-02-10T10:00:00Z' });
@@ -118,28 +144,35 @@ export const Message = z
   })
   .openapi('Message');
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+const errorResponse = (status: number, description: string) => ({
+  description,
+  headers: errorHeaders(status),
+  content: { 'application/json': { schema: ErrorBody } },
+});
 
 /** The errors every authenticated legacy route can answer. */
 export const commonErrors = {
-  400: errorResponse('Validation error: a field, a query parameter, the JSON or the Idempotency-Key is wrong'),
-  401: errorResponse('Unauthorized: missing, unknown, revoked or expired API key'),
-  403: errorResponse('Forbidden: the key lacks the scope'),
-  404: errorResponse('Not Found: the user (or the object) is not visible to this key'),
-  429: errorResponse('Too Many Requests'),
-  500: errorResponse('Internal Server Error'),
-  503: errorResponse('Service Unavailable: the database is busy for a moment; retry after Retry-After seconds'),
+  400: errorResponse(400, 'Validation error: a field, a query parameter, the JSON or the Idempotency-Key is wrong'),
+  401: errorResponse(401, 'Unauthorized: missing, unknown, revoked or expired API key'),
+  403: errorResponse(403, 'Forbidden: the key lacks the scope'),
+  404: errorResponse(404, 'Not Found: the user (or the object) is not visible to this key, or no route has this path'),
+  405: METHOD_NOT_ALLOWED,
+  429: errorResponse(429, 'Too Many Requests: retry after Retry-After seconds'),
+  500: errorResponse(500, 'Internal Server Error'),
+  503: errorResponse(503, 'Service Unavailable: the database is busy for a moment; retry after Retry-After seconds'),
 } as const;
 
 /** The errors only a route with a JSON body can answer. */
 export const bodyErrors = {
-  413: errorResponse('Payload Too Large: more than 1 MiB'),
-  415: errorResponse('Unsupported Media Type: the body must be application/json'),
+  413: errorResponse(413, 'Payload Too Large: more than 1 MiB'),
+  415: errorResponse(415, 'Unsupported Media Type: the body must be application/json'),
 } as const;
 
-export const conflict = (description: string) => ({ 409: errorResponse(description) });
+export const conflict = (description: string) => ({ 409: errorResponse(409, description) });
 
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+/** A success; `replayable` for a POST or PATCH, whose answer an Idempotency-Key may replay. */
+export const json = <T extends z.ZodType>(schema: T, description: string, options: { replayable?: boolean } = {}) => ({
   description,
+  headers: successHeaders(options.replayable ?? false),
   content: { 'application/json': { schema } },
 });

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { GatewayEnv, GatewayServices } from '@gateway/http';
-import type { Guards } from './middleware';
+import type { Guard } from './middleware';
 
 /** The legacy app, mounted under `/v1`. */
 export type LegacyApp = OpenAPIHono<GatewayEnv, {}, '/v1'>;
@@ -8,5 +8,5 @@ export type LegacyApp = OpenAPIHono<GatewayEnv, {}, '/v1'>;
 /** What every route's `register` receives. */
 export interface RouteDeps {
   services: GatewayServices;
-  guards: Guards;
+  guard: Guard;
 }

@@ -101,8 +101,14 @@ describe('routes', () => {
     expect(res.status).toBe(200);
     const doc = res.body;
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.info).toEqual({ title: expect.any(String), version: expect.any(String), description: expect.any(String) });
-    expect(doc.components.securitySchemes).toEqual({ ApiKeyAuth: { type: 'apiKey', in: 'header', name: 'x-api-key' } });
+    expect(doc.info).toEqual({
+      title: expect.any(String),
+      version: expect.any(String),
+      description: expect.any(String),
+      contact: { name: expect.any(String) },
+      license: { name: expect.any(String), identifier: expect.any(String) },
+    });
+    expect(doc.components.securitySchemes).toEqual({ ApiKeyAuth: { type: 'apiKey', in: 'header', name: 'x-api-key', description: expect.any(String) } });
     const operations = Object.entries(doc.paths as Record<string, Record<string, { security: unknown; responses: Record<string, unknown> }>>).flatMap(
       ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
     );

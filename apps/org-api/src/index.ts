@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { rateLimit, requestContext, routeFallback, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { orgErrorHandler, validationHook } from './errors';
+import { registerOpenApi } from './openapi';
 import { registerCreateAgent } from './routes/agents/create-agent';
 import { registerDeleteAgent } from './routes/agents/delete-agent';
 import { registerGetAgent } from './routes/agents/get-agent';
@@ -22,7 +23,7 @@ export function createOrgApp(services: GatewayServices): OrgApp {
   app.use('*', requestContext({ dialect: 'org' }));
   app.onError(orgErrorHandler(services));
 
-  const limiter = rateLimit(services.rateLimits.org, { keyPrefix: 'org' });
+  const limiter = rateLimit(services.rateLimits.org, { keyPrefix: 'org', limiters: services.limiters });
   const deps: RouteDeps = { services, guard: guardFactory(services, limiter) };
 
   registerGetApiInfo(app, root);
@@ -38,28 +39,8 @@ export function createOrgApp(services: GatewayServices): OrgApp {
   registerListMessages(app, deps);
   registerGetOrg(app, deps);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'BearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'An API key: `Authorization: Bearer sk_live_…`. No other transport is accepted.',
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: API_NAME,
-      version: API_VERSION,
-      description:
-        'The org dialect of the agents gateway. Every success is `{data, meta: {request_id}}`; every error `{error: {code, message, request_id}}`. Each operation names the scope it needs in `x-required-scope`.',
-    },
-    security: [{ BearerAuth: [] }],
-    tags: [
-      { name: 'Meta' },
-      { name: 'Agents' },
-      { name: 'Phone numbers' },
-      { name: 'Conversations', description: 'Read-only.' },
-      { name: 'Organization' },
-    ],
-  });
+  // The description of this API, unauthenticated; registered before the fallback so nothing shadows it.
+  registerOpenApi(app, { name: API_NAME, version: API_VERSION });
 
   routeFallback(app);
   return app;

@@ -211,7 +211,7 @@ describe('GET /api/v1/openapi.json', () => {
       if (key !== 'GET /api/v1') expect(op.security, key).toEqual([{ BearerAuth: [] }]);
     }
     const create = doc.paths['/api/v1/agents'].post;
-    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '403', '409', '413', '415', '422', '429', '500', '503']);
+    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '403', '405', '409', '413', '415', '422', '429', '500', '503']);
     const body = doc.components.schemas.CreateAgentRequest;
     expect(body.required.sort()).toEqual(['handle', 'name']);
     expect(body.additionalProperties).toBe(false);

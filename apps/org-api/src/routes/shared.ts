@@ -12,11 +12,18 @@ export interface RouteDeps {
   guard(route: { method: string; 'x-required-scope': Scope }): MiddlewareHandler<GatewayEnv>[];
 }
 
-/** The OpenAPI fields of an authenticated operation: the bearer scheme and the scope it needs. */
-export const bearer = <S extends Scope>(scope: S) => ({
-  security: [{ BearerAuth: [] }],
-  'x-required-scope': scope,
-});
+/**
+ * The OpenAPI fields of an authenticated operation: the bearer scheme, the scope it needs as
+ * `x-required-scope` (which also picks the route's guard), and a description that says so.
+ */
+export function bearer<S extends Scope>(scope: S, description?: string) {
+  const needs = `Requires an API key with the \`${scope}\` scope.`;
+  return {
+    security: [{ BearerAuth: [] }],
+    'x-required-scope': scope,
+    description: description === undefined ? needs : `${description}\n\n${needs}`,
+  };
+}
 
 /**
  * authenticate → the app's one rate limiter → scope → (POST/PATCH) JSON body → Idempotency-Key.

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import {
   AVATAR_URL_MAX,
+  AVATAR_URL_PATTERN,
   COLOR_PATTERN,
   CONNECTOR_ID_PATTERN,
   DATA_SOURCES_MAX,
@@ -27,9 +28,14 @@ import {
   type AgentSummary as CoreAgentSummary,
   type CreateAgentInput,
 } from '@gateway/core';
-import { iso, isoOrNull, Timestamp } from './common';
+import { iso, isoOrNull, NOT_BLANK, Timestamp } from './common';
 
 // ---- request fields: the rules' own constants, so the OpenAPI document and the core agree -------
+//
+// zod checks what it can say in its own words (types, lengths, patterns), each problem a `details`
+// entry. What only the core checks (R5's "one of", R6's repeated connectors, R8's documents, R9's
+// avatar) is stated as OpenAPI metadata from the same constants, so the document says it while the
+// core's message stays the one a client gets.
 
 const handle = z
   .string()
@@ -37,7 +43,7 @@ const handle = z
   .max(HANDLE_MAX)
   .regex(HANDLE_PATTERN, 'must start with a letter and contain only letters and digits')
   .openapi({ description: 'camelCase alphanumeric; unique within the org, compared case-insensitively.', example: 'wismo' });
-const name = z.string().trim().min(1).max(NAME_MAX).openapi({ description: 'Display name (trimmed).', example: 'WISMO' });
+const name = z.string().trim().min(1).max(NAME_MAX).openapi({ description: 'Display name (trimmed).', pattern: NOT_BLANK, example: 'WISMO' });
 const description = z.string().max(DESCRIPTION_MAX).nullable().openapi({ description: 'Short summary.' });
 const instructions = z
   .string()
@@ -68,7 +74,14 @@ const avatar = z
   .string()
   .max(AVATAR_URL_MAX)
   .nullable()
-  .openapi({ description: `One emoji or an https:// URL of at most ${AVATAR_URL_MAX} characters.`, example: '📦' });
+  .openapi({
+    description: `One emoji (a single grapheme) or an https:// URL of at most ${AVATAR_URL_MAX} characters.`,
+    // The URL side is the core's own pattern. The core's emoji pattern uses Unicode property
+    // classes, which JSON Schema validators do not all read (Spectral's does not), so the document
+    // only says what every emoji starts with: a character beyond ASCII, or a keycap.
+    pattern: `^(?:[^\\x00-\\x7F]|[#*0-9]\\uFE0F?\\u20E3)|${AVATAR_URL_PATTERN.source}`,
+    example: '📦',
+  });
 const includeSystemPrompt = z.boolean().openapi({ description: 'Defaults to true.' });
 const connectorId = z.string().regex(CONNECTOR_ID_PATTERN, 'must be a connector_ id');
 
@@ -88,14 +101,30 @@ export const DataSourceRefInput = z
       .optional()
       .openapi({ description: `Required (1-${DOCUMENTS_MAX}) when scope is selected; empty or absent when scope is all.` }),
   })
-  .openapi('DataSourceRefInput');
+  .openapi('DataSourceRefInput', {
+    // R8, checked by the core.
+    allOf: [
+      {
+        anyOf: [
+          { properties: { scope: { const: 'all' }, documents: { type: 'array', items: { type: 'string' }, maxItems: 0 } } },
+          { required: ['documents'], properties: { scope: { const: 'selected' }, documents: { type: 'array', items: { type: 'string' }, minItems: 1 } } },
+        ],
+      },
+    ],
+  });
 
 const tools = z.array(ToolRefInput).max(TOOLS_MAX);
-const connectors = z.array(connectorId).max(TOOLS_MAX).openapi({ description: "Derived from tools[].connector_id when omitted; must include every tool's connector." });
+const connectors = z
+  .array(connectorId)
+  .max(TOOLS_MAX)
+  .openapi({ description: "Derived from tools[].connector_id when omitted; must include every tool's connector.", uniqueItems: true });
 const subAgents = z
   .array(z.string().min(1).max(128))
   .max(SUB_AGENTS_MAX)
-  .openapi({ description: 'Agent ids (prefixed or bare) of this org to hand off to; not the agent itself, no cycles, at most 3 levels.' });
+  .openapi({
+    description: 'Agent ids (prefixed or bare) of this org to hand off to; not the agent itself, no cycles, at most 3 levels.',
+    uniqueItems: true,
+  });
 const dataSources = z.array(DataSourceRefInput).max(DATA_SOURCES_MAX);
 const phoneNumberId = z
   .string()
@@ -123,6 +152,16 @@ const writableFields = {
 };
 
 export const CreateAgentBody = z.strictObject(writableFields).openapi('CreateAgentRequest', {
+  // R5, checked by the core: instructions (not blank), instructions_html (not blank) or a prompt_id.
+  allOf: [
+    {
+      anyOf: [
+        { required: ['instructions'], properties: { instructions: { type: 'string', pattern: NOT_BLANK } } },
+        { required: ['instructions_html'], properties: { instructions_html: { type: 'string', pattern: NOT_BLANK } } },
+        { required: ['prompt_id'], properties: { prompt_id: { type: 'string' } } },
+      ],
+    },
+  ],
   // The WISMO agent of the published page org-scoped-create-agent.md.
   example: {
     handle: 'wismo',

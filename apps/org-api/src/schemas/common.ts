@@ -4,10 +4,14 @@ import type { GatewayEnv } from '@gateway/http';
 import type { PageResult, SortKey } from '@gateway/core';
 import { decodeCursor, encodeCursor, type CursorList } from '../cursor';
 import { ORG_ERROR_CODES, ORG_ERROR_STATUS, type OrgErrorCode } from '../errors';
+import { errorHeaders, METHOD_NOT_ALLOWED, successHeaders } from '../openapi';
 
 /** Org timestamps: ISO 8601, UTC, with milliseconds. */
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+/** Not blank: at least one character that is not whitespace (a value the core trims must keep one). */
+export const NOT_BLANK = '\\S';
 
 export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-06-24T10:42:00.000Z' });
 
@@ -34,9 +38,16 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
+type ErrorResponse = {
+  description: string;
+  headers: ReturnType<typeof errorHeaders>;
+  content: { 'application/json': { schema: typeof ErrorSchema } };
+};
+
 /**
- * The documented error responses of a route, grouped by status. Every route can also answer
- * `internal_error` and, while storage is busy for a moment, `service_unavailable`.
+ * The documented error responses of a route, grouped by status, with their headers. Every route can
+ * also answer `internal_error` and, while storage is busy for a moment, `service_unavailable`; and
+ * 405 `method_not_allowed` to its path under another method.
  */
 export function errorResponses(...codes: OrgErrorCode[]) {
   const byStatus = new Map<number, OrgErrorCode[]>();
@@ -44,9 +55,13 @@ export function errorResponses(...codes: OrgErrorCode[]) {
     const status = ORG_ERROR_STATUS[code];
     byStatus.set(status, [...new Set([...(byStatus.get(status) ?? []), code])]);
   }
-  const responses: Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }> = {};
+  const responses: Record<number, ErrorResponse | typeof METHOD_NOT_ALLOWED> = { 405: METHOD_NOT_ALLOWED };
   for (const [status, list] of byStatus) {
-    responses[status] = { description: list.map((c) => `\`${c}\``).join(', '), content: { 'application/json': { schema: ErrorSchema } } };
+    responses[status] = {
+      description: list.map((c) => `\`${c}\``).join(', '),
+      headers: errorHeaders(status),
+      content: { 'application/json': { schema: ErrorSchema } },
+    };
   }
   return responses;
 }
@@ -63,8 +78,10 @@ export const BODY_ERRORS: OrgErrorCode[] = [
   'idempotency_key_in_use',
 ];
 
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+/** A success; `replayable` for a POST or PATCH, whose answer an Idempotency-Key may replay. */
+export const json = <T extends z.ZodType>(schema: T, description: string, options: { keyless?: boolean; replayable?: boolean } = {}) => ({
   description,
+  headers: successHeaders(options),
   content: { 'application/json': { schema } },
 });
 

@@ -3,7 +3,9 @@ import type { Agent, DataSourceRef, ToolRef } from '../model';
 import type { HtmlSanitizer } from '../ports';
 import { handleIssue } from './handle';
 import {
+  AVATAR_EMOJI_PATTERN,
   AVATAR_URL_MAX,
+  AVATAR_URL_PATTERN,
   COLOR_PATTERN,
   CONNECTOR_ID_PATTERN,
   DATA_SOURCES_MAX,
@@ -276,15 +278,12 @@ export function connectorsOf(tools: readonly ToolRef[]): string[] {
 }
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
-const EMOJI = /^(\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\uFE0F?\u20E3)/u;
 
 function isEmoji(value: string): boolean {
   const graphemes = [...segmenter.segment(value)];
-  return graphemes.length === 1 && EMOJI.test(value);
+  return graphemes.length === 1 && AVATAR_EMOJI_PATTERN.test(value);
 }
 
-const HTTPS_URL = /^https:\/\/[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?([/?#][^\s]*)?$/;
-
 function isAvatarUrl(value: string): boolean {
-  return value.length <= AVATAR_URL_MAX && HTTPS_URL.test(value);
+  return value.length <= AVATAR_URL_MAX && AVATAR_URL_PATTERN.test(value);
 }

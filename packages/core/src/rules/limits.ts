@@ -9,6 +9,10 @@ export const MODEL_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 export const COLOR_PATTERN = /^#[0-9A-Fa-f]{6}$/;
 export const DEFAULT_COLOR = '#6366f1';
 export const AVATAR_URL_MAX = 2048;
+/** R9: an avatar emoji starts with one of these (and is a single grapheme). */
+export const AVATAR_EMOJI_PATTERN = /^(\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\uFE0F?\u20E3)/u;
+/** R9: an avatar URL (and at most AVATAR_URL_MAX characters). */
+export const AVATAR_URL_PATTERN = /^https:\/\/[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?([/?#][^\s]*)?$/;
 export const TOOLS_MAX = 64;
 export const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
 export const TOOL_NAME_MAX = 128;
@@ -26,4 +30,11 @@ export const META_ID_PATTERN = /^[0-9]{5,32}$/;
 export const DISPLAY_NAME_MAX = 255;
 export const ACCESS_TOKEN_MIN = 10;
 export const ACCESS_TOKEN_MAX = 4096;
+/** An access token has no whitespace (and ACCESS_TOKEN_MIN to ACCESS_TOKEN_MAX characters). */
+export const ACCESS_TOKEN_PATTERN = /^\S+$/;
 export const CUSTOMER_ID_MAX = 128;
+/**
+ * Contract §2: an `Idempotency-Key` is 1–128 printable ASCII characters. The dialects' OpenAPI
+ * documents state it from here; packages/http's idempotency middleware still holds its own copy.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,128}$/;

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { keyed } from '../../openapi';
 import { presentAgent, presentPagination } from '../../presenters';
 import { reply } from '../../reply';
 import { Agent, commonErrors, idFilter, json, Pagination, pageQuery, UserParams } from '../../schemas';
@@ -8,21 +9,19 @@ export const ListAgentsQuery = z.object({ ...pageQuery, phone_number_id: idFilte
 export const AgentList = z.object({ agents: z.array(Agent), pagination: Pagination }).openapi('AgentList');
 export type AgentListResponse = z.infer<typeof AgentList>;
 
-const route = (guards: RouteDeps['guards']) =>
-  createRoute({
-    method: 'get',
-    path: '/users/{user_id}/agents',
-    summary: 'List agents',
-    description: "The agents on the user's numbers, newest first.",
-    tags: ['Agents'],
-    security: [{ ApiKeyAuth: [] }],
-    middleware: guards.base('agents:read'),
-    request: { params: UserParams, query: ListAgentsQuery },
-    responses: { 200: json(AgentList, 'A page of agents'), ...commonErrors },
-  });
+export const listAgentsRoute = createRoute({
+  method: 'get',
+  path: '/users/{user_id}/agents',
+  operationId: 'listAgents',
+  summary: 'List agents',
+  tags: ['Agents'],
+  ...keyed('agents:read', "The agents on the user's numbers, newest first."),
+  request: { params: UserParams, query: ListAgentsQuery },
+  responses: { 200: json(AgentList, 'A page of agents'), ...commonErrors },
+});
 
-export function registerListAgents(app: LegacyApp, { services, guards }: RouteDeps) {
-  app.openapi(route(guards), (c) => {
+export function registerListAgents(app: LegacyApp, { services, guard }: RouteDeps) {
+  app.openapi({ ...listAgentsRoute, middleware: guard(listAgentsRoute) }, (c) => {
     const { user_id } = c.req.valid('param');
     const { limit, offset, phone_number_id } = c.req.valid('query');
     return reply(

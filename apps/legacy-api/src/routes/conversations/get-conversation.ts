@@ -1,29 +1,28 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { keyed } from '../../openapi';
 import { presentConversation } from '../../presenters';
 import { reply } from '../../reply';
-import { commonErrors, Conversation, json, pathParam } from '../../schemas';
+import { commonErrors, Conversation, json, pathParam, UserParams } from '../../schemas';
 import type { LegacyApp, RouteDeps } from '../../types';
 
 export const ConversationParams = z.object({
-  user_id: pathParam('user_id', 'usr_abc123'),
-  id: pathParam('id', 'conv_67a9cd80a1b2c3d4e5f60718'),
+  ...UserParams.shape,
+  id: pathParam('id', 'The conversation (`conv_…`).'),
 });
 
-const route = (guards: RouteDeps['guards']) =>
-  createRoute({
-    method: 'get',
-    path: '/users/{user_id}/conversations/{id}',
-    summary: 'Get a conversation',
-    description: 'Archived conversations stay readable (R2).',
-    tags: ['Conversations'],
-    security: [{ ApiKeyAuth: [] }],
-    middleware: guards.base('conversations:read'),
-    request: { params: ConversationParams },
-    responses: { 200: json(Conversation, 'The conversation'), ...commonErrors },
-  });
+export const getConversationRoute = createRoute({
+  method: 'get',
+  path: '/users/{user_id}/conversations/{id}',
+  operationId: 'getConversation',
+  summary: 'Get a conversation',
+  tags: ['Conversations'],
+  ...keyed('conversations:read', 'Archived conversations stay readable (R2).'),
+  request: { params: ConversationParams },
+  responses: { 200: json(Conversation, 'The conversation'), ...commonErrors },
+});
 
-export function registerGetConversation(app: LegacyApp, { services, guards }: RouteDeps) {
-  app.openapi(route(guards), (c) => {
+export function registerGetConversation(app: LegacyApp, { services, guard }: RouteDeps) {
+  app.openapi({ ...getConversationRoute, middleware: guard(getConversationRoute) }, (c) => {
     const { id } = c.req.valid('param');
     return reply(c, services, (ctx) => services.core.getConversation({ ctx, id }), presentConversation, 200);
   });

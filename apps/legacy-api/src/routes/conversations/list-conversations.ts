@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ConversationFilter } from '@gateway/core';
+import { keyed } from '../../openapi';
 import { presentConversation, presentPagination } from '../../presenters';
 import { reply } from '../../reply';
 import { commonErrors, Conversation, enumFilter, idFilter, json, Pagination, pageQuery, UserParams } from '../../schemas';
@@ -15,21 +16,19 @@ export const ConversationList = z.object({ conversations: z.array(Conversation),
 export type ConversationListResponse = z.infer<typeof ConversationList>;
 export type ConversationResponse = z.infer<typeof Conversation>;
 
-const route = (guards: RouteDeps['guards']) =>
-  createRoute({
-    method: 'get',
-    path: '/users/{user_id}/conversations',
-    summary: 'List conversations',
-    description: "Conversations on the user's numbers, archived ones included, latest activity first.",
-    tags: ['Conversations'],
-    security: [{ ApiKeyAuth: [] }],
-    middleware: guards.base('conversations:read'),
-    request: { params: UserParams, query: ListConversationsQuery },
-    responses: { 200: json(ConversationList, 'A page of conversations'), ...commonErrors },
-  });
+export const listConversationsRoute = createRoute({
+  method: 'get',
+  path: '/users/{user_id}/conversations',
+  operationId: 'listConversations',
+  summary: 'List conversations',
+  tags: ['Conversations'],
+  ...keyed('conversations:read', "Conversations on the user's numbers, archived ones included, latest activity first."),
+  request: { params: UserParams, query: ListConversationsQuery },
+  responses: { 200: json(ConversationList, 'A page of conversations'), ...commonErrors },
+});
 
-export function registerListConversations(app: LegacyApp, { services, guards }: RouteDeps) {
-  app.openapi(route(guards), (c) => {
+export function registerListConversations(app: LegacyApp, { services, guard }: RouteDeps) {
+  app.openapi({ ...listConversationsRoute, middleware: guard(listConversationsRoute) }, (c) => {
     const { limit, offset, agent_id, phone_number_id, status } = c.req.valid('query');
     const filter: ConversationFilter = {
       ...(agent_id !== undefined ? { agentId: agent_id } : {}),

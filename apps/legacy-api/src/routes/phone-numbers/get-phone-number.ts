@@ -1,28 +1,28 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { keyed } from '../../openapi';
 import { presentPhoneNumber } from '../../presenters';
 import { reply } from '../../reply';
-import { commonErrors, json, pathParam, PhoneNumber } from '../../schemas';
+import { commonErrors, json, pathParam, PhoneNumber, UserParams } from '../../schemas';
 import type { LegacyApp, RouteDeps } from '../../types';
 
 export const PhoneNumberParams = z.object({
-  user_id: pathParam('user_id', 'usr_abc123'),
-  id: pathParam('id', 'pn_abc123'),
+  ...UserParams.shape,
+  id: pathParam('id', 'The phone number (`pn_…`).'),
 });
 
-const route = (guards: RouteDeps['guards']) =>
-  createRoute({
-    method: 'get',
-    path: '/users/{user_id}/phone_numbers/{id}',
-    summary: 'Get a phone number',
-    tags: ['Phone numbers'],
-    security: [{ ApiKeyAuth: [] }],
-    middleware: guards.base('phone_numbers:read'),
-    request: { params: PhoneNumberParams },
-    responses: { 200: json(PhoneNumber, 'The phone number'), ...commonErrors },
-  });
+export const getPhoneNumberRoute = createRoute({
+  method: 'get',
+  path: '/users/{user_id}/phone_numbers/{id}',
+  operationId: 'getPhoneNumber',
+  summary: 'Get a phone number',
+  tags: ['Phone numbers'],
+  ...keyed('phone_numbers:read', 'One of the user\'s numbers, without its access token.'),
+  request: { params: PhoneNumberParams },
+  responses: { 200: json(PhoneNumber, 'The phone number'), ...commonErrors },
+});
 
-export function registerGetPhoneNumber(app: LegacyApp, { services, guards }: RouteDeps) {
-  app.openapi(route(guards), (c) => {
+export function registerGetPhoneNumber(app: LegacyApp, { services, guard }: RouteDeps) {
+  app.openapi({ ...getPhoneNumberRoute, middleware: guard(getPhoneNumberRoute) }, (c) => {
     const { id } = c.req.valid('param');
     return reply(c, services, (ctx) => services.core.getPhoneNumber({ ctx, id }), presentPhoneNumber, 200);
   });

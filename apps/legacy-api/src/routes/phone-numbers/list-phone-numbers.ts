@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PLATFORMS } from '@gateway/core';
+import { keyed } from '../../openapi';
 import { presentPagination, presentPhoneNumber } from '../../presenters';
 import { reply } from '../../reply';
 import { commonErrors, enumFilter, json, Pagination, pageQuery, PhoneNumber, UserParams } from '../../schemas';
@@ -9,21 +10,19 @@ export const ListPhoneNumbersQuery = z.object({ ...pageQuery, platform: enumFilt
 export const PhoneNumberList = z.object({ phone_numbers: z.array(PhoneNumber), pagination: Pagination }).openapi('PhoneNumberList');
 export type PhoneNumberListResponse = z.infer<typeof PhoneNumberList>;
 
-const route = (guards: RouteDeps['guards']) =>
-  createRoute({
-    method: 'get',
-    path: '/users/{user_id}/phone_numbers',
-    summary: 'List phone numbers',
-    description: "The user's numbers, newest first.",
-    tags: ['Phone numbers'],
-    security: [{ ApiKeyAuth: [] }],
-    middleware: guards.base('phone_numbers:read'),
-    request: { params: UserParams, query: ListPhoneNumbersQuery },
-    responses: { 200: json(PhoneNumberList, 'A page of phone numbers'), ...commonErrors },
-  });
+export const listPhoneNumbersRoute = createRoute({
+  method: 'get',
+  path: '/users/{user_id}/phone_numbers',
+  operationId: 'listPhoneNumbers',
+  summary: 'List phone numbers',
+  tags: ['Phone numbers'],
+  ...keyed('phone_numbers:read', "The user's numbers, newest first."),
+  request: { params: UserParams, query: ListPhoneNumbersQuery },
+  responses: { 200: json(PhoneNumberList, 'A page of phone numbers'), ...commonErrors },
+});
 
-export function registerListPhoneNumbers(app: LegacyApp, { services, guards }: RouteDeps) {
-  app.openapi(route(guards), (c) => {
+export function registerListPhoneNumbers(app: LegacyApp, { services, guard }: RouteDeps) {
+  app.openapi({ ...listPhoneNumbersRoute, middleware: guard(listPhoneNumbersRoute) }, (c) => {
     const { limit, offset, platform } = c.req.valid('query');
     return reply(
       c,

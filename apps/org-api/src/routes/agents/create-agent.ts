@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { respond } from '@gateway/http';
+import { IDEMPOTENCY_KEY } from '../../openapi';
 import { AgentSchema, CreateAgentBody, toAgent, toCreateInput } from '../../schemas/agents';
 import { AUTH_ERRORS, BODY_ERRORS, dataEnvelope, errorResponses, json, ok } from '../../schemas/common';
 import { bearer, rendered, type OrgApp, type RouteDeps } from '../shared';
@@ -10,11 +11,11 @@ export const createAgentRoute = createRoute({
   operationId: 'createAgent',
   tags: ['Agents'],
   summary: 'Create an agent',
-  description: 'Honors the Idempotency-Key header so retries do not create duplicates.',
-  ...bearer('agents:write'),
+  ...bearer('agents:write', 'Honors the Idempotency-Key header so retries do not create duplicates.'),
+  parameters: [IDEMPOTENCY_KEY],
   request: { body: { required: true, content: { 'application/json': { schema: CreateAgentBody } } } },
   responses: {
-    201: json(dataEnvelope(AgentSchema), 'The created agent'),
+    201: json(dataEnvelope(AgentSchema), 'The created agent', { replayable: true }),
     ...errorResponses(...AUTH_ERRORS, ...BODY_ERRORS, 'agent_handle_taken', 'phone_number_in_use'),
   },
 });

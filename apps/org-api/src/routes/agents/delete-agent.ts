@@ -11,12 +11,11 @@ export const deleteAgentRoute = createRoute({
   operationId: 'deleteAgent',
   tags: ['Agents'],
   summary: 'Delete an agent',
-  description: 'Soft delete: the handle and the phone number are free again; conversations stay readable. A second delete is 404.',
-  ...bearer('agents:delete'),
+  ...bearer('agents:delete', 'Soft delete: the handle and the phone number are free again; conversations stay readable. A second delete is 404.'),
   request: { params: agentIdParam },
   responses: {
     200: json(dataEnvelope(DeletedSchema), 'The agent is deleted'),
-    ...errorResponses(...AUTH_ERRORS, 'agent_not_found'),
+    ...errorResponses(...AUTH_ERRORS, 'agent_not_found', 'not_found'),
   },
 });
 

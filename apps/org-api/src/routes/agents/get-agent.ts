@@ -15,11 +15,11 @@ export const getAgentRoute = createRoute({
   operationId: 'retrieveAgent',
   tags: ['Agents'],
   summary: 'Retrieve an agent',
-  ...bearer('agents:read'),
+  ...bearer('agents:read', 'A full agent of the org: instructions, tools, connectors, sub-agents and data sources included.'),
   request: { params: agentIdParam },
   responses: {
     200: json(dataEnvelope(AgentSchema), 'The agent'),
-    ...errorResponses(...AUTH_ERRORS, 'agent_not_found'),
+    ...errorResponses(...AUTH_ERRORS, 'agent_not_found', 'not_found'),
   },
 });
 

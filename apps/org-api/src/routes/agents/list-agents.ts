@@ -12,8 +12,7 @@ export const listAgentsRoute = createRoute({
   operationId: 'listAgents',
   tags: ['Agents'],
   summary: 'List agents',
-  description: 'The org’s agents that are not deleted, newest first, by cursor.',
-  ...bearer('agents:read'),
+  ...bearer('agents:read', 'The org’s agents that are not deleted, newest first, by cursor.'),
   request: { query: z.object({ cursor: cursorParam('agents'), limit: limitParam(AGENTS_DEFAULT_LIMIT) }) },
   responses: {
     200: json(listEnvelope(AgentSummarySchema), 'A page of agents'),

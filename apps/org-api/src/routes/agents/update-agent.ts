@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { respond } from '@gateway/http';
+import { IDEMPOTENCY_KEY } from '../../openapi';
 import { AgentSchema, toAgent, toAgentFields, UpdateAgentBody } from '../../schemas/agents';
 import { AUTH_ERRORS, BODY_ERRORS, dataEnvelope, errorResponses, json, ok } from '../../schemas/common';
 import { bearer, rendered, type OrgApp, type RouteDeps } from '../shared';
@@ -11,13 +12,15 @@ export const updateAgentRoute = createRoute({
   operationId: 'updateAgent',
   tags: ['Agents'],
   summary: 'Update an agent',
-  description:
+  ...bearer(
+    'agents:write',
     'Any subset of the create fields, plus is_active and deactivated_reason. Arrays replace the whole list; tools without connectors derives connectors again. Honors Idempotency-Key.',
-  ...bearer('agents:write'),
+  ),
+  parameters: [IDEMPOTENCY_KEY],
   request: { params: agentIdParam, body: { required: true, content: { 'application/json': { schema: UpdateAgentBody } } } },
   responses: {
-    200: json(dataEnvelope(AgentSchema), 'The updated agent'),
-    ...errorResponses(...AUTH_ERRORS, ...BODY_ERRORS, 'agent_not_found', 'agent_handle_taken', 'phone_number_in_use'),
+    200: json(dataEnvelope(AgentSchema), 'The updated agent', { replayable: true }),
+    ...errorResponses(...AUTH_ERRORS, ...BODY_ERRORS, 'agent_not_found', 'not_found', 'agent_handle_taken', 'phone_number_in_use'),
   },
 });
 

@@ -14,11 +14,11 @@ export const getConversationRoute = createRoute({
   operationId: 'retrieveConversation',
   tags: ['Conversations'],
   summary: 'Retrieve a conversation',
-  ...bearer('conversations:read'),
+  ...bearer('conversations:read', 'Archived conversations stay readable (R2).'),
   request: { params: conversationIdParam },
   responses: {
     200: json(dataEnvelope(ConversationSchema), 'The conversation'),
-    ...errorResponses(...AUTH_ERRORS, 'conversation_not_found'),
+    ...errorResponses(...AUTH_ERRORS, 'conversation_not_found', 'not_found'),
   },
 });
 

@@ -16,8 +16,7 @@ export const listConversationsRoute = createRoute({
   operationId: 'listConversations',
   tags: ['Conversations'],
   summary: 'List conversations',
-  description: 'The org’s conversations, latest activity first, by cursor. Archived ones included unless filtered.',
-  ...bearer('conversations:read'),
+  ...bearer('conversations:read', 'The org’s conversations, latest activity first, by cursor. Archived ones included unless filtered.'),
   request: {
     query: z.object({
       agent_id: filterId.openapi({ param: { name: 'agent_id', in: 'query' } }),

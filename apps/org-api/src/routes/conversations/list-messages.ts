@@ -13,15 +13,14 @@ export const listMessagesRoute = createRoute({
   operationId: 'listConversationMessages',
   tags: ['Conversations'],
   summary: 'List the messages of a conversation',
-  description: 'Oldest first, by cursor.',
-  ...bearer('conversations:read'),
+  ...bearer('conversations:read', 'Oldest first, by cursor.'),
   request: {
     params: conversationIdParam,
     query: z.object({ cursor: cursorParam('messages'), limit: limitParam(MESSAGES_DEFAULT_LIMIT) }),
   },
   responses: {
     200: json(listEnvelope(MessageSchema), 'A page of messages'),
-    ...errorResponses(...AUTH_ERRORS, 'conversation_not_found', 'validation_failed'),
+    ...errorResponses(...AUTH_ERRORS, 'conversation_not_found', 'not_found', 'validation_failed'),
   },
 });
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { GatewayEnv } from '@gateway/http';
+import { METHOD_NOT_ALLOWED } from '../../openapi';
 import { dataEnvelope, json, ok } from '../../schemas/common';
 import type { OrgApp } from '../shared';
 
@@ -21,7 +22,7 @@ export const getApiInfoRoute = createRoute({
   summary: 'API banner',
   description: 'Name, version and where the docs are. Needs no key.',
   security: [],
-  responses: { 200: json(dataEnvelope(ApiInfoSchema), 'The banner') },
+  responses: { 200: json(dataEnvelope(ApiInfoSchema), 'The banner', { keyless: true }), 405: METHOD_NOT_ALLOWED },
 });
 
 const banner = (c: Context<GatewayEnv>) => c.json(ok(c, { name: API_NAME, version: API_VERSION, docs: ORG_DOCS_PATH }), 200);

@@ -10,7 +10,7 @@ export const getOrgRoute = createRoute({
   operationId: 'retrieveOrganization',
   tags: ['Organization'],
   summary: 'Retrieve the organization of the key',
-  ...bearer('org:read'),
+  ...bearer('org:read', 'Its plan, the agent limit of that plan, and how many agents it has.'),
   responses: {
     200: json(dataEnvelope(OrgSchema), 'The organization'),
     ...errorResponses(...AUTH_ERRORS),

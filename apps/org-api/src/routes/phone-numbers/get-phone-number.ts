@@ -11,11 +11,11 @@ export const getPhoneNumberRoute = createRoute({
   operationId: 'retrievePhoneNumber',
   tags: ['Phone numbers'],
   summary: 'Retrieve a phone number',
-  ...bearer('phone_numbers:read'),
+  ...bearer('phone_numbers:read', 'A number of the org, with the user who owns it; never its access token.'),
   request: { params: pathId('`pn_…` or the bare 24 hex digits.') },
   responses: {
     200: json(dataEnvelope(PhoneNumberSchema), 'The phone number'),
-    ...errorResponses(...AUTH_ERRORS, 'phone_number_not_found'),
+    ...errorResponses(...AUTH_ERRORS, 'phone_number_not_found', 'not_found'),
   },
 });
 

@@ -12,8 +12,7 @@ export const listPhoneNumbersRoute = createRoute({
   operationId: 'listPhoneNumbers',
   tags: ['Phone numbers'],
   summary: 'List phone numbers',
-  description: 'Every phone number of the org, whichever user owns it, newest first, by cursor.',
-  ...bearer('phone_numbers:read'),
+  ...bearer('phone_numbers:read', 'Every phone number of the org, whichever user owns it, newest first, by cursor.'),
   request: { query: z.object({ cursor: cursorParam('phone_numbers'), limit: limitParam(PHONE_NUMBERS_DEFAULT_LIMIT) }) },
   responses: {
     200: json(listEnvelope(PhoneNumberSchema), 'A page of phone numbers'),

@@ -1,8 +1,8 @@
 import type { Issue } from '../../errors';
-import { ACCESS_TOKEN_MAX, ACCESS_TOKEN_MIN, DISPLAY_NAME_MAX } from '../../rules/limits';
+import { ACCESS_TOKEN_MAX, ACCESS_TOKEN_MIN, ACCESS_TOKEN_PATTERN, DISPLAY_NAME_MAX } from '../../rules/limits';
 
 export function accessTokenIssue(token: string): Issue | null {
-  if (token.length < ACCESS_TOKEN_MIN || token.length > ACCESS_TOKEN_MAX || /\s/.test(token)) {
+  if (token.length < ACCESS_TOKEN_MIN || token.length > ACCESS_TOKEN_MAX || !ACCESS_TOKEN_PATTERN.test(token)) {
     return {
       field: 'access_token',
       rule: 'invalid',

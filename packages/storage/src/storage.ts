@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { UnitOfWork } from '@gateway/core';
 import type { SecretCipher } from '@gateway/platform';
+import { openPostgresStorage } from './postgres/open';
 import { openSqliteStorage } from './sqlite/open';
 
 /** An open database behind the core's unit of work. */
 export interface Storage {
-  kind: 'sqlite';
+  kind: 'sqlite' | 'postgres';
   uow: UnitOfWork;
   /** The database is reachable and every migration is applied. */
   ready(): Promise<boolean>;
@@ -14,17 +15,20 @@ export interface Storage {
 }
 
 export interface StorageOptions {
-  /** `DATABASE_URL`: a `file:` URL or a plain path names a SQLite file. */
+  /** `DATABASE_URL`: `postgres://…` names PostgreSQL; a `file:` URL or a plain path names a SQLite file. */
   url: string;
   cipher: SecretCipher;
+  /** PostgreSQL only: `DATABASE_POOL_SIZE` and `DATABASE_STATEMENT_TIMEOUT_MS`. */
+  poolSize?: number;
+  statementTimeoutMs?: number;
 }
 
-const POSTGRES_NOT_YET = 'PostgreSQL is not available yet in this build: set DATABASE_URL to a SQLite file path or a file: URL';
-
-/** Opens the storage a `DATABASE_URL` names. */
-export async function openStorage({ url, cipher }: StorageOptions): Promise<Storage> {
+/** Opens the storage a `DATABASE_URL` names, its migrations applied. */
+export async function openStorage({ url, cipher, poolSize, statementTimeoutMs }: StorageOptions): Promise<Storage> {
   const file = sqliteFileOf(url);
-  if (file === null) throw new Error(POSTGRES_NOT_YET);
+  if (file === null) {
+    return openPostgresStorage({ url, cipher, ...(poolSize !== undefined ? { poolSize } : {}), ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}) });
+  }
   return openSqliteStorage({ file, cipher });
 }
 

@@ -14,13 +14,21 @@ export type { OpenedStore, OpenStore } from './fixtures';
  * only, so that every driver (SQLite, the in-memory fake, later PostgreSQL) runs it unchanged.
  * `open` must return a fresh, empty store each time; it is called once per test.
  */
-export function runStorageContract(name: string, open: OpenStore): void {
+export interface DriverCapabilities {
+  /**
+   * The driver runs writes one at a time (SQLite's single writer, the in-memory fake). PostgreSQL
+   * runs them concurrently; the use-case races hold on both.
+   */
+  serialWrites: boolean;
+}
+
+export function runStorageContract(name: string, open: OpenStore, capabilities: DriverCapabilities = { serialWrites: true }): void {
   describe(`storage contract: ${name}`, () => {
     accountsContract(open);
     phoneNumbersContract(open);
     agentsContract(open);
     conversationsContract(open);
     idempotencyContract(open);
-    unitOfWorkContract(open);
+    unitOfWorkContract(open, capabilities);
   });
 }

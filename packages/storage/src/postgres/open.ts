@@ -1,0 +1,158 @@
+import { fileURLToPath } from 'node:url';
+import type { Repositories, UnitOfWork } from '@gateway/core';
+import type { SecretCipher } from '@gateway/platform';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import pg from 'pg';
+import type { Storage } from '../storage';
+import { PgConnection, rowTypes } from './client';
+import { RETRYABLE_CODES, storageFailure } from './constraints';
+import { postgresRepositories } from './repositories';
+
+export const POSTGRES_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
+
+/** Any constant: every instance of the gateway takes this advisory lock while it migrates. */
+const MIGRATION_LOCK = 7_416_202_601;
+/** A write that meets a serialization failure or deadlock runs again, this many times in all. */
+const WRITE_ATTEMPTS = 4;
+
+export interface PostgresStorageOptions {
+  url: string;
+  cipher: SecretCipher;
+  /** `DATABASE_POOL_SIZE`: connections this instance may hold (10). */
+  poolSize?: number;
+  /** `DATABASE_STATEMENT_TIMEOUT_MS`: one statement's limit, and how long a request waits for a connection (5000). */
+  statementTimeoutMs?: number;
+}
+
+export interface PostgresStorage extends Storage {
+  kind: 'postgres';
+  /** The pool, for stores that live in the same database (rate-limit counters). */
+  pool: pg.Pool;
+}
+
+/**
+ * Opens a PostgreSQL database: a connection pool, the pending migrations applied once (under an
+ * advisory lock, so instances starting together migrate one after the other and the later ones
+ * find nothing to do), and the unit of work.
+ *
+ * - `write`: a pooled client, BEGIN (READ COMMITTED), the callback, COMMIT; ROLLBACK on failure. A
+ *   serialization failure or deadlock runs the whole callback again (up to 4 times, with a short
+ *   random pause); the named locks of ADR 0006 make them rare.
+ * - `read`: one REPEATABLE READ READ ONLY transaction, so several statements (a page and its total)
+ *   see one snapshot.
+ * - Every statement is bounded by `statement_timeout`, and waiting for a connection by the same
+ *   time, so an unreachable database answers `StorageError` (`unavailable`) instead of hanging. The
+ *   pool reconnects by itself when the database is back.
+ */
+export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types: rowTypes,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 1000,
+    connectionTimeoutMillis: statementTimeoutMs,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client whose server went away: the pool drops it and makes a new one when asked.
+  pool.on('error', () => {});
+
+  const migrations = readMigrationFiles({ migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
+  const latestMigration = Math.max(0, ...migrations.map((m) => m.folderMillis));
+  try {
+    await migrateOnce(pool);
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw storageFailure(error);
+  }
+
+  let closed = false;
+  const assertOpen = () => {
+    if (closed) throw new Error('The storage is closed');
+  };
+
+  async function transaction<T>(begin: string, work: (repos: Repositories) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw storageFailure(error);
+    }
+    let broken = false;
+    try {
+      await client.query(begin);
+      const result = await work(postgresRepositories(new PgConnection(client), options.cipher));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw storageFailure(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  const uow: UnitOfWork = {
+    async read(work) {
+      assertOpen();
+      return transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', work);
+    },
+    async write(work) {
+      assertOpen();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await transaction('BEGIN', work);
+        } catch (error) {
+          const code = ((error as { cause?: { code?: string } }).cause ?? (error as { code?: string }))?.code;
+          if (attempt >= WRITE_ATTEMPTS || code === undefined || !RETRYABLE_CODES.has(code)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+        }
+      }
+    },
+  };
+
+  return {
+    kind: 'postgres',
+    uow,
+    pool,
+    async ready() {
+      if (closed) return false;
+      try {
+        const { rows } = await pool.query<{ latest: number | null }>('SELECT max(created_at) AS latest FROM drizzle.__drizzle_migrations');
+        return rows[0]?.latest !== null && Number(rows[0]?.latest) >= latestMigration;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * drizzle's migrator on one client that holds a session-level advisory lock: a second instance
+ * waits for the first, then finds every migration applied.
+ */
+async function migrateOnce(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await migrate(drizzle(client), { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,31 @@
+import { aesGcmCipher, generateKeyHex } from '@gateway/platform';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { openPostgresStorage } from '../src';
+import { runStorageContract } from './contract';
+import { createDatabase, postgresServerUrl, truncateAll } from './postgres-database';
+
+const serverUrl = postgresServerUrl();
+const cipher = aesGcmCipher(generateKeyHex());
+let database: { url: string; drop(): Promise<void> } | undefined;
+
+beforeAll(async () => {
+  if (serverUrl !== null) database = await createDatabase(serverUrl, 'contract');
+});
+afterAll(async () => {
+  await database?.drop();
+});
+
+if (serverUrl === null) {
+  describe('storage contract: postgres', () => {
+    it.skip('TEST_POSTGRES_URL=skip: the PostgreSQL storage contract was left out on purpose', () => {});
+  });
+} else {
+  runStorageContract(
+    'postgres',
+    async () => {
+      await truncateAll(database!.url);
+      return openPostgresStorage({ url: database!.url, cipher, poolSize: 8 });
+    },
+    { serialWrites: false },
+  );
+}

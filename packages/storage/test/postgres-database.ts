@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
+/** The server every machine of this project runs (CI included); `TEST_POSTGRES_URL` names another. */
+export const DEFAULT_TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
 /**
  * A database of its own for one test file on the server `TEST_POSTGRES_URL` names, dropped at the
- * end, so test files run in parallel. An unset TEST_POSTGRES_URL fails the file loudly; `skip`
- * leaves PostgreSQL out on purpose (a machine without a server), and says so.
+ * end, so test files run in parallel. Without TEST_POSTGRES_URL the local server is used (a machine
+ * without one fails loudly on connecting); `skip` leaves PostgreSQL out on purpose, and says so.
  */
 export function postgresServerUrl(): string | null {
-  const url = process.env.TEST_POSTGRES_URL;
-  if (url === 'skip') return null;
-  if (url === undefined || url === '') {
-    throw new Error('TEST_POSTGRES_URL is not set: point it at a PostgreSQL server, or set it to "skip" to leave the PostgreSQL suites out on purpose');
-  }
-  return url;
+  const url = process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
+  return url === 'skip' ? null : url;
 }
 
 export async function createDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Repositories } from '@gateway/core';
+import { isStorageError, type Repositories, type StorageError } from '@gateway/core';
 import { aesGcmCipher, generateKeyHex } from '@gateway/platform';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -169,12 +169,12 @@ describe('openStorage', () => {
     expect(existsSync(join(dir, 'relative', 'gateway.sqlite'))).toBe(true);
   });
 
-  it.each(['postgres://gateway@localhost/gateway', 'postgresql://gateway@localhost:5432/gateway'])(
-    'says in one line that PostgreSQL is not available yet: %s',
+  it.each(['postgres://gateway@127.0.0.1:1/gateway', 'postgresql://gateway@127.0.0.1:1/gateway'])(
+    'a postgres URL selects PostgreSQL; an unreachable server is one line, a StorageError (unavailable): %s',
     async (url) => {
-      const error: unknown = await openStorage({ url, cipher }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/PostgreSQL is not available yet/);
+      const error: unknown = await openStorage({ url, cipher, statementTimeoutMs: 1000 }).catch((e: unknown) => e);
+      expect(isStorageError(error)).toBe(true);
+      expect((error as StorageError).kind).toBe('unavailable');
       expect((error as Error).message).not.toContain('\n');
     },
   );

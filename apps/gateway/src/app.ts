@@ -1,4 +1,5 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import { requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { createLegacyApp } from '@gateway/legacy-api';
@@ -18,16 +19,22 @@ export interface GatewayAppOptions {
   logger: Logger;
   /** `META_APP_SECRET` and `META_VERIFY_TOKEN` for `/webhooks/meta`; unset, deliveries and handshakes are refused. */
   meta?: { appSecret: string | null; verifyToken: string | null };
+  /** `CORS_ORIGINS`: browser origins allowed to call both dialects; none (the default), no CORS at all. */
+  corsOrigins?: readonly string[];
 }
 
 /** One Hono app: health probes, the API reference, both dialects, and the root 404 and 500 for everything else. */
-export function createGatewayApp({ services, storage, logger, meta }: GatewayAppOptions) {
+export function createGatewayApp({ services, storage, logger, meta, corsOrigins = [] }: GatewayAppOptions) {
   const app = new Hono<GatewayEnv>();
   const unmatched = new WeakSet<Context>();
   // Outermost, so the reference's versioned assets keep their long cache header.
   app.use(`${DOCS_ASSETS_PATH}/*`, docsAssetCaching());
   app.use('*', requestContext({ dialect: 'gateway' }));
   app.use('*', requestLog(logger, (c) => (unmatched.has(c) ? null : routePath(c))));
+  if (corsOrigins.length > 0) {
+    // Before both dialects, so a preflight is answered before any key is asked for.
+    for (const prefix of DIALECT_PREFIXES) app.use(prefix, crossOrigin(corsOrigins));
+  }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -56,6 +63,49 @@ export function createGatewayApp({ services, storage, logger, meta }: GatewayApp
     return c.json({ error: { code: 'internal_error', message: 'Internal server error', request_id: c.get('requestId') } }, 500);
   });
   return app;
+}
+
+/** Where the two dialects live: CORS applies there, not to the probes, /docs or the webhooks. */
+const DIALECT_PREFIXES = ['/v1/*', '/api/v1/*'] as const;
+
+/** The request headers a browser page may send: both dialects' credentials, bodies, idempotency and tracing. */
+export const CORS_REQUEST_HEADERS = ['Authorization', 'x-api-key', 'Content-Type', 'Idempotency-Key', 'X-Request-ID'];
+
+/** The response headers a page may read beyond the CORS-safelisted ones. */
+export const CORS_EXPOSED_HEADERS = [
+  'X-Request-ID',
+  'X-Correlation-ID',
+  'X-RateLimit-Limit',
+  'X-RateLimit-Remaining',
+  'X-RateLimit-Reset',
+  'RateLimit',
+  'RateLimit-Policy',
+  'Retry-After',
+  'Idempotent-Replayed',
+];
+
+/**
+ * Hono's CORS middleware for the allowed origins only: a preflight from one of them is answered 204
+ * here, before authentication; a request from any other origin, or without one, is served exactly as
+ * without CORS (an OPTIONS that is not such a preflight still gets the dialect's 405). `Vary: Origin`
+ * marks every response of the dialects, since the CORS headers depend on it.
+ */
+export function crossOrigin(origins: readonly string[]): MiddlewareHandler<GatewayEnv> {
+  const allowed = new Set(origins);
+  const handler = cors({
+    origin: [...origins],
+    allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    allowHeaders: CORS_REQUEST_HEADERS,
+    exposeHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
+  return async function crossOriginMiddleware(c, next) {
+    const origin = c.req.header('origin');
+    const preflight = c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined;
+    if (origin !== undefined && allowed.has(origin) && (c.req.method !== 'OPTIONS' || preflight)) return handler(c, next);
+    await next();
+    c.header('Vary', 'Origin', { append: true });
+  };
 }
 
 /**

@@ -101,6 +101,24 @@ export function demoCurls(baseUrl: string, t: DemoTenant): string {
   ].join('\n');
 }
 
+/**
+ * What `gateway demo` prints: the tenant, then the requests. The CLI cannot know whether a server
+ * runs, or where: the URL comes from PORT and HOST of its own environment, as the server's does.
+ */
+export function demoText(baseUrl: string, t: DemoTenant): string {
+  return [
+    demoSummary(t),
+    '',
+    `Paste these into a terminal while the server runs at ${baseUrl}`,
+    '(from PORT and HOST here, as the server takes them; if it is not running, start it with the same',
+    'PORT and HOST: npx -y pnpm@10.34.8 start):',
+    '',
+    demoCurls(baseUrl, t),
+    '',
+    `The API reference of both dialects: ${baseUrl}/docs`,
+  ].join('\n');
+}
+
 const RULE = '='.repeat(78);
 
 /**

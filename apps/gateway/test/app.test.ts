@@ -6,14 +6,14 @@ import { createGatewayApp, type Readiness } from '../src/app';
 import { buildServices } from '../src/compose';
 import { parseConfig } from '../src/config';
 import { openGatewayStorage } from '../src/storage';
-import { capturingLogger, tempDir, TEST_KEY } from './helpers';
+import { capturingLogger, childEnv, startServer, tempDir, TEST_KEY } from './helpers';
 
 const config = parseConfig({});
 
-function gateway(readiness: Readiness = { ready: async () => true }) {
+function gateway(readiness: Readiness = { ready: async () => true }, corsOrigins?: string[]) {
   const log = capturingLogger();
   const services = buildServices(config, { uow: createMemoryUnitOfWork() }, log.logger);
-  const app = createGatewayApp({ services, storage: readiness, logger: log.logger });
+  const app = createGatewayApp({ services, storage: readiness, logger: log.logger, ...(corsOrigins ? { corsOrigins } : {}) });
   return { app, services, log };
 }
 
@@ -160,4 +160,124 @@ describe('request log', () => {
     expect(log.raw()).not.toContain(token);
     expect(log.raw()).not.toContain('body-marker');
   });
+});
+
+describe('CORS (CORS_ORIGINS)', () => {
+  const ORIGIN = 'https://app.example.com';
+  const DIALECT_PATHS = ['/api/v1/agents', '/v1/users/usr_1/agents'];
+  const preflight = (origin: string, method = 'POST') => ({
+    method: 'OPTIONS',
+    headers: { Origin: origin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key' },
+  });
+  const corsHeaders = (res: Response) => [...res.headers.keys()].filter((name) => name.startsWith('access-control-') || name === 'vary');
+  const listOf = (value: string | null) => (value ?? '').split(',').map((v) => v.trim().toLowerCase());
+
+  async function withKey(corsOrigins?: string[]) {
+    const built = gateway(undefined, corsOrigins);
+    const org = await built.services.core.createOrg({ uow: built.services.uow, input: { name: 'Acme', plan: 'pro' } });
+    const { token } = await built.services.core.createApiKey({ uow: built.services.uow, input: { orgId: org.id, scopes: [...SCOPES] } });
+    return { ...built, token };
+  }
+
+  it('is off by default: a preflight is the dialect\'s 405 and no response carries a CORS header', async () => {
+    const { app, token } = await withKey();
+    for (const path of DIALECT_PATHS) {
+      const res = await app.request(path, preflight(ORIGIN));
+      expect(res.status).toBe(405);
+      expect(corsHeaders(res)).toEqual([]);
+    }
+    const org = await app.request('/api/v1/agents', { headers: { Origin: ORIGIN, Authorization: `Bearer ${token}` } });
+    expect(org.status).toBe(200);
+    expect(corsHeaders(org)).toEqual([]);
+  });
+
+  it('answers a preflight from an allowed origin 204, in both dialects, without a key', async () => {
+    const { app, log } = gateway(undefined, ['http://localhost:5173', ORIGIN]);
+    for (const path of DIALECT_PATHS) {
+      const res = await app.request(path, preflight(ORIGIN, 'PATCH'));
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe('');
+      expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect(listOf(res.headers.get('access-control-allow-methods'))).toEqual(expect.arrayContaining(['get', 'post', 'patch', 'delete']));
+      expect(listOf(res.headers.get('access-control-allow-headers'))).toEqual(
+        expect.arrayContaining(['authorization', 'x-api-key', 'content-type', 'idempotency-key', 'x-request-id']),
+      );
+      expect(res.headers.get('access-control-max-age')).toBe('600');
+      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(listOf(res.headers.get('vary'))).toContain('origin');
+      expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{16}$/);
+    }
+    // Logged like any request, with no key.
+    const lines = log.lines().filter((l) => l.msg === 'request');
+    expect(lines.map((l) => [l.method, l.status, l.key_id])).toEqual([
+      ['OPTIONS', 204, null],
+      ['OPTIONS', 204, null],
+    ]);
+  });
+
+  it('lets an allowed page read the answer and its headers, errors included', async () => {
+    const { app, token } = await withKey([ORIGIN]);
+    const exposed = [
+      'x-request-id',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+      'ratelimit',
+      'ratelimit-policy',
+      'retry-after',
+      'idempotent-replayed',
+    ];
+    const ok = await app.request('/api/v1/agents', { headers: { Origin: ORIGIN, Authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(listOf(ok.headers.get('access-control-expose-headers'))).toEqual(expect.arrayContaining(exposed));
+    expect(listOf(ok.headers.get('vary'))).toContain('origin');
+
+    const legacy = await app.request('/v1/users/usr_1/agents', { headers: { Origin: ORIGIN, 'x-api-key': token } });
+    expect(legacy.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+
+    const denied = await app.request('/api/v1/agents', { headers: { Origin: ORIGIN } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(await denied.json()).toMatchObject({ error: { code: expect.any(String) } });
+  });
+
+  it('serves any other origin, and an OPTIONS that is no preflight, exactly as without CORS', async () => {
+    const { app, token } = await withKey([ORIGIN]);
+    for (const path of DIALECT_PATHS) {
+      const other = await app.request(path, preflight('https://evil.example'));
+      expect(other.status).toBe(405);
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+
+      const bare = await app.request(path, { method: 'OPTIONS', headers: { Origin: ORIGIN } });
+      expect(bare.status).toBe(405);
+      expect(bare.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    const read = await app.request('/api/v1/agents', { headers: { Origin: 'https://evil.example', Authorization: `Bearer ${token}` } });
+    expect(read.status).toBe(200);
+    expect(corsHeaders(read)).toEqual(['vary']);
+    expect(listOf(read.headers.get('vary'))).toContain('origin');
+  });
+
+  it('leaves the probes and the webhooks alone', async () => {
+    const { app } = gateway(undefined, [ORIGIN]);
+    const probe = await app.request('/healthz', preflight(ORIGIN));
+    expect(probe.status).toBe(405);
+    expect(probe.headers.get('access-control-allow-origin')).toBeNull();
+    const webhook = await app.request('/webhooks/meta', preflight(ORIGIN));
+    expect(webhook.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('is wired from CORS_ORIGINS in the real server', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const server = await startServer(childEnv({ DATABASE_URL: join(dir, 'g.db'), GATEWAY_ENCRYPTION_KEY: TEST_KEY, CORS_ORIGINS: ORIGIN }));
+    cleanups.push(async () => {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await server.exited;
+    });
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/v1/agents`, preflight(ORIGIN));
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '@gateway/core';
 import { runCli as runInProcess } from '../src/cli/run';
-import { childEnv, REPO_DIR, runCli, tempDir, TEST_KEY, type Run } from './helpers';
+import { childEnv, GATEWAY_DIR, REPO_DIR, runCli, tempDir, TEST_KEY, type Run } from './helpers';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TOKEN = /^sk_live_[0-9A-Za-z]{32}$/;
@@ -49,17 +49,30 @@ describe.concurrent('admin CLI', () => {
     expect(org).toEqual({ id: expect.stringMatching(/^org_[0-9a-f]{24}$/), name: 'Acme', plan: 'free', created_at: expect.stringMatching(ISO) });
   });
 
-  it('root `pnpm --silent gateway … --json` prints the same single object', async () => {
+  it('as the README runs it, `npx -y pnpm@10.34.8 --silent gateway …`, prints only what was asked for', async () => {
     const { env } = database();
-    const stdout = await new Promise<string>((done, fail) =>
-      execFile('pnpm', ['--silent', 'gateway', 'orgs', 'create', '--name', 'Acme', '--plan', 'enterprise', '--json'], { cwd: REPO_DIR, env }, (error, out) =>
-        error ? fail(error) : done(out),
-      ),
-    );
-    expect(stdout.endsWith('}\n')).toBe(true);
-    expect(stdout.trim().split('\n')).toHaveLength(1);
-    expect(JSON.parse(stdout)).toMatchObject({ id: expect.stringMatching(/^org_/), name: 'Acme', plan: 'enterprise' });
-  }, 60_000);
+    const readme = (args: string[]) =>
+      new Promise<Run>((done) =>
+        execFile('npx', ['-y', 'pnpm@10.34.8', '--silent', 'gateway', ...args], { cwd: REPO_DIR, env }, (error, stdout, stderr) =>
+          done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }),
+        ),
+      );
+    const created = await readme(['orgs', 'create', '--name', 'Acme', '--plan', 'enterprise', '--json']);
+    expect(created.stdout.endsWith('}\n')).toBe(true);
+    expect(created.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(created.stdout)).toMatchObject({ id: expect.stringMatching(/^org_/), name: 'Acme', plan: 'enterprise' });
+
+    const id = await readme(['orgs', 'create', '--name', 'Acme', '--print', 'id']);
+    expect(id).toEqual({ code: 0, stdout: expect.stringMatching(/^org_[0-9a-f]{24}\n$/), stderr: '' });
+
+    // A failed step: exit 1, one line on stderr, nothing from pnpm around it.
+    const failed = await readme(['users', 'create', '--org', '', '--name', 'Alice', '--print', 'id']);
+    expect(failed).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: --org is empty (usage: gateway users create --org ORG_ID --name NAME [--email EMAIL])\n',
+    });
+  }, 90_000);
 
   it('creates users and keys; the token is shown once and only its SHA-256 is stored', async () => {
     const { file, env } = database();
@@ -147,6 +160,21 @@ describe.concurrent('admin CLI', () => {
     expect(text.stdout).toContain("-H 'x-api-key: sk_live_");
     expect(text.stdout).toContain('curl -sS -X POST http://127.0.0.1:3000/api/v1/agents');
     expect(text.stdout).toContain("-H 'Authorization: Bearer sk_live_");
+    expect(text.stdout).toContain('The API reference of both dialects: http://127.0.0.1:3000/docs\n');
+    // It cannot tell whether a server runs: it says where it expects one, and how to start it.
+    expect(text.stdout).toContain('Paste these into a terminal while the server runs at http://127.0.0.1:3000\n');
+    expect(text.stdout).not.toMatch(/Start the server/);
+  }, 60_000);
+
+  it('demo prints its requests for the PORT and HOST of its environment, as the server listens', async () => {
+    const { env } = database();
+    const text = await cli(['demo'], { ...env, PORT: '3917', HOST: '0.0.0.0' });
+    expect(text.code).toBe(0);
+    const urls = text.stdout.match(/http:\/\/[^\s/']+/g) ?? [];
+    expect(urls.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(urls)).toEqual(new Set(['http://127.0.0.1:3917']));
+    expect(text.stdout).toContain('http://127.0.0.1:3917/docs');
+    expect((await cli(['demo'], { ...env, PORT: '8080', HOST: '::1' })).stdout).toContain('curl -sS http://[::1]:8080/api/v1/agents');
   }, 60_000);
 
   it('prints a domain error as one line on stderr, and as a JSON error with --json; exit 1', async () => {
@@ -168,19 +196,43 @@ describe.concurrent('admin CLI', () => {
     const { file, env } = database();
     const missing = await cli(['orgs', 'create', '--json'], env);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('error: --name is required (usage: pnpm gateway orgs create --name NAME [--plan free|pro|enterprise])\n');
+    expect(missing.stderr).toBe('error: --name is required (usage: gateway orgs create --name NAME [--plan free|pro|enterprise])\n');
     expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'usage_error' } });
 
     const unknown = await cli(['orgs', 'create', '--name', 'A', '--colour', 'red'], env);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr.split('\n')).toHaveLength(2);
-    expect(unknown.stderr).toContain("'--colour'");
+    expect(unknown.stderr).toBe('error: unknown option --colour (usage: gateway orgs create --name NAME [--plan free|pro|enterprise])\n');
 
     const expiry = await cli(['keys', 'create', '--org', 'org_x', '--scopes', 'agents:read', '--expires-at', 'tomorrow'], env);
     expect(expiry.stderr).toMatch(/^error: --expires-at must be an ISO 8601 timestamp/);
 
     const command = await cli(['agents', 'launch'], env);
-    expect(command).toMatchObject({ code: 1, stderr: 'error: unknown command "agents launch" (run `pnpm gateway --help`)\n' });
+    expect(command).toMatchObject({ code: 1, stderr: 'error: unknown command "agents launch" (run `gateway --help`)\n' });
+
+    // node:util's parser says these over three lines; each is one line here, in the JSON error too.
+    const usersUsage = '(usage: gateway users create --org ORG_ID --name NAME [--email EMAIL])';
+    const emptyVariable = await cli(['users', 'create', '--org', '--name', 'Alice', '--json'], env);
+    expect(emptyVariable.code).toBe(1);
+    expect(emptyVariable.stderr).toBe(`error: --org needs a value ${usersUsage}\n`);
+    expect(JSON.parse(emptyVariable.stdout)).toEqual({ error: { code: 'usage_error', message: `--org needs a value ${usersUsage}` } });
+    expect(await cli(['users', 'create', '--name', 'Alice', '--org'], env)).toMatchObject({ code: 1, stderr: `error: --org needs a value ${usersUsage}\n` });
+    expect(await cli(['users', 'create', '--org', '  ', '--name', 'Alice'], env)).toMatchObject({ code: 1, stderr: `error: --org is empty ${usersUsage}\n` });
+    expect(await cli(['users', 'create', '--org', 'org_x', '--name', 'A', '--json=yes'], env)).toMatchObject({
+      code: 1,
+      stderr: `error: --json takes no value ${usersUsage}\n`,
+    });
+    expect(await cli(['orgs', 'list', 'extra'], env)).toMatchObject({ code: 1, stderr: 'error: unexpected argument "extra" (usage: gateway orgs list)\n' });
+
+    // --print is checked before anything runs, so a typo in it creates nothing.
+    expect(await cli(['orgs', 'create', '--name', 'A', '--print', 'ID'], env)).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'error: --print must name one of id, name, plan, created_at (usage: gateway orgs create --name NAME [--plan free|pro|enterprise])\n',
+    });
+    expect((await cli(['orgs', 'create', '--name', 'A', '--print', 'id', '--json'], env)).stderr).toMatch(
+      /^error: --print and --json cannot be used together/,
+    );
+    expect((await cli(['demo', '--print', 'id'], env)).stderr).toBe('error: gateway demo has no --print (use --json) (usage: gateway demo)\n');
     expect(existsSync(file)).toBe(false);
   }, 60_000);
 
@@ -189,7 +241,101 @@ describe.concurrent('admin CLI', () => {
     const help = await cli(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('keys create --org ORG_ID');
+    expect(help.stdout).toContain('npx -y pnpm@10.34.8 --silent gateway');
+    for (const command of ['orgs create', 'orgs list', 'users create', 'users list --org ORG_ID', 'keys revoke KEY_ID', 'keys list', 'demo']) {
+      expect(help.stdout).toContain(`  ${command}`);
+    }
   });
+
+  it.each([
+    ['orgs', ['orgs create --name NAME', 'orgs list'], ['users create', 'keys create']],
+    ['users', ['users create --org ORG_ID --name NAME', 'users list --org ORG_ID'], ['orgs create', 'keys create']],
+    ['keys', ['keys create --org ORG_ID', 'keys revoke KEY_ID', 'keys list --org ORG_ID'], ['orgs create', 'users create']],
+  ])('every group answers --help and help with its commands: %s', async (group, has, hasNot) => {
+    const { file, env } = database();
+    const runs = [await cli([group, '--help'], env), await cli([group, 'help'], env), await cli([group, '-h'], env), await cli(['help', group], env)];
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(new RegExp(`^Usage: gateway ${group} <command>`));
+      for (const line of has) expect(run.stdout).toContain(`  ${line}`);
+      for (const line of hasNot) expect(run.stdout).not.toContain(line);
+    }
+    const bare = await cli([group], env);
+    expect(bare.code).toBe(1);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr.split('\n')).toHaveLength(2);
+    expect(bare.stderr).toMatch(new RegExp(`^error: "${group}" needs a command \\(the ${group} commands: `));
+    const unknown = await cli([group, 'frobnicate'], env);
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringMatching(new RegExp(`^error: unknown command "${group} frobnicate" \\(the ${group} commands: [a-z, ]+\\)\n$`)) });
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('a command answers --help with its usage, its purpose and its --print fields', async () => {
+    const { env } = database();
+    const help = await cli(['keys', 'create', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: gateway keys create --org ORG_ID .* \[--json \| --print FIELD\]\n/);
+    expect(help.stdout).toContain('Fields for --print: id, token, org_id, user_id, name, scopes, expires_at, created_at');
+  });
+
+  it('lists orgs and users, newest first, so a lost id can be found again; --print id gives one per line', async () => {
+    const { env } = database();
+    expect(await cli(['orgs', 'list'], env)).toEqual({ code: 0, stdout: 'No orgs.\n', stderr: '' });
+    expect(await json(['orgs', 'list'], env)).toEqual({ orgs: [] });
+
+    const acme = await json(['orgs', 'create', '--name', 'Acme', '--plan', 'pro'], env);
+    await new Promise((r) => setTimeout(r, 5));
+    const globex = await json(['orgs', 'create', '--name', 'Globex'], env);
+    const orgs = (await json(['orgs', 'list'], env)).orgs as Record<string, unknown>[];
+    expect(orgs).toEqual([globex, acme]);
+    expect((await cli(['orgs', 'list', '--print', 'id'], env)).stdout).toBe(`${globex.id}\n${acme.id}\n`);
+    const text = await cli(['orgs', 'list'], env);
+    expect(text.stdout.split('\n')).toEqual([
+      '2 org(s)',
+      expect.stringMatching(new RegExp(`^  ${globex.id}  free +  ${globex.created_at}  "Globex"$`)),
+      expect.stringMatching(new RegExp(`^  ${acme.id}  pro +  ${acme.created_at}  "Acme"$`)),
+      '',
+    ]);
+
+    expect(await cli(['users', 'list', '--org', acme.id as string], env)).toEqual({ code: 0, stdout: 'No users.\n', stderr: '' });
+    const alice = await json(['users', 'create', '--org', acme.id as string, '--name', 'Alice', '--email', 'alice@acme.test'], env);
+    await new Promise((r) => setTimeout(r, 5));
+    const bob = await json(['users', 'create', '--org', acme.id as string, '--name', 'Bob'], env);
+    await json(['users', 'create', '--org', globex.id as string, '--name', 'Carol'], env);
+    expect(await json(['users', 'list', '--org', acme.id as string], env)).toEqual({ users: [bob, alice] });
+    expect((await cli(['users', 'list', '--org', acme.id as string, '--print', 'email'], env)).stdout).toBe('\nalice@acme.test\n');
+    const users = await cli(['users', 'list', '--org', acme.id as string], env);
+    expect(users.stdout).toContain(`  ${alice.id}  ${alice.created_at}  "Alice"  alice@acme.test`);
+    expect(users.stdout).toContain(`  ${bob.id}  ${bob.created_at}  "Bob"  -`);
+
+    const unknown = await cli(['users', 'list', '--org', 'org_000000000000000000000000', '--json'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('error: Org not found: org_000000000000000000000000\n');
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'not_found' } });
+  }, 60_000);
+
+  it('--print prints one field of what was made: the id, or the token of a new key', async () => {
+    const { env } = database();
+    const org = await cli(['orgs', 'create', '--name', 'Acme', '--print', 'id'], env);
+    expect(org).toEqual({ code: 0, stdout: expect.stringMatching(/^org_[0-9a-f]{24}\n$/), stderr: '' });
+    const orgId = org.stdout.trim();
+    const key = await cli(['keys', 'create', '--org', orgId, '--scopes', 'agents:read,org:read', '--print', 'token'], env);
+    expect(key).toEqual({ code: 0, stdout: expect.stringMatching(/^sk_live_[0-9A-Za-z]{32}\n$/), stderr: '' });
+    expect((await cli(['keys', 'list', '--org', orgId, '--print', 'scopes'], env)).stdout).toBe('agents:read,org:read\n');
+    expect((await cli(['keys', 'list', '--org', orgId, '--print', 'user_id'], env)).stdout).toBe('\n');
+  }, 60_000);
+
+  it('a reader that has gone away is no crash: the exit code still says how the command went', async () => {
+    const { env } = database();
+    // `true` exits without reading: the CLI's write finds the pipe closed (EPIPE).
+    const run = await new Promise<Run>((done) =>
+      execFile('sh', ['-c', `(node --import tsx src/cli/main.ts orgs create --name Acme --json; echo "exit $?" >&2) | true`], { cwd: GATEWAY_DIR, env }, (error, stdout, stderr) =>
+        done({ code: error === null ? 0 : null, stdout, stderr }),
+      ),
+    );
+    expect(run).toEqual({ code: 0, stdout: '', stderr: 'exit 0\n' });
+  }, 60_000);
 
   it('stops on bad configuration with one line', async () => {
     const { env } = database();

@@ -36,6 +36,7 @@ describe('configuration', () => {
       logLevel: 'info',
       rateLimits: { legacy: { perMinute: 100, perHour: 1000 }, org: { perMinute: 1000, perHour: 10_000 } },
       authFailuresPerMinute: 30,
+      corsOrigins: [],
     });
     expect(DEFAULT_SQLITE_FILE).toBe(join(REPO_ROOT, 'data', 'gateway.db'));
   });
@@ -65,6 +66,29 @@ describe('configuration', () => {
       rateLimits: { legacy: { perMinute: 5, perHour: 50 }, org: { perMinute: 6, perHour: 60 } },
       authFailuresPerMinute: 7,
     });
+  });
+
+  it('reads CORS_ORIGINS as exact origins, written as a browser sends them in Origin', () => {
+    expect(parseConfig({ CORS_ORIGINS: 'https://app.example.com' }).corsOrigins).toEqual(['https://app.example.com']);
+    expect(parseConfig({ CORS_ORIGINS: ' https://App.Example.com , http://localhost:5173,,http://[::1]:8080 ' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+      'http://[::1]:8080',
+    ]);
+    expect(parseConfig({ CORS_ORIGINS: 'https://a.example,https://a.example' }).corsOrigins).toEqual(['https://a.example']);
+    expect(parseConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([]);
+  });
+
+  it.each([
+    ['*', 'CORS_ORIGINS: "*" is not an origin (an exact origin such as https://app.example.com; no wildcards)'],
+    ['app.example.com', 'CORS_ORIGINS: "app.example.com" is not an origin (an exact origin such as https://app.example.com; no wildcards)'],
+    ['https://*.example.com', 'CORS_ORIGINS: "https://*.example.com" is not an origin (an exact origin such as https://app.example.com; no wildcards)'],
+    ['ftp://files.example.com', 'CORS_ORIGINS: "ftp://files.example.com" is not an origin (an exact origin such as https://app.example.com; no wildcards)'],
+    ['https://app.example.com/', 'CORS_ORIGINS: "https://app.example.com/" is not an origin: write it as https://app.example.com (scheme, host and port only)'],
+    ['https://app.example.com/admin', 'CORS_ORIGINS: "https://app.example.com/admin" is not an origin: write it as https://app.example.com (scheme, host and port only)'],
+    ['https://app.example.com:443', 'CORS_ORIGINS: "https://app.example.com:443" is not an origin: write it as https://app.example.com (scheme, host and port only)'],
+  ])('rejects CORS_ORIGINS=%s with one sentence', (value, message) => {
+    expect(errorOf({ CORS_ORIGINS: `https://ok.example,${value}` })).toBe(message);
   });
 
   it('takes an IPv6 host with or without brackets', () => {
@@ -152,6 +176,15 @@ describe('configuration', () => {
     const run = await runTs('src/main.ts', [], childEnv({ PORT: 'abc', DATABASE_URL: join(dir(), 'g.db') }));
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('config error: PORT must be an integer from 1 to 65535\n');
+    expect(run.stdout).toBe('');
+  });
+
+  it('stops the server on a bad CORS origin with one line', async () => {
+    const run = await runTs('src/main.ts', [], childEnv({ CORS_ORIGINS: 'https://app.example.com/', DATABASE_URL: join(dir(), 'g.db') }));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'config error: CORS_ORIGINS: "https://app.example.com/" is not an origin: write it as https://app.example.com (scheme, host and port only)\n',
+    );
     expect(run.stdout).toBe('');
   });
 

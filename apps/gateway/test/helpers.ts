@@ -21,7 +21,7 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(PORT|HOST|DATABASE_URL|GATEWAY_|META_|LOG_LEVEL|RATE_LIMIT_|AUTH_FAILURES_)/.test(name)) delete env[name];
+    if (/^(PORT|HOST|DATABASE_URL|GATEWAY_|META_|LOG_LEVEL|RATE_LIMIT_|AUTH_FAILURES_|CORS_)/.test(name)) delete env[name];
   }
   return { ...env, NODE_ENV: 'development', ...vars };
 }

@@ -1,7 +1,17 @@
 import type { ParseArgsConfig } from 'node:util';
 import { SCOPES, type Core, type UnitOfWork } from '@gateway/core';
-import { demoCurls, demoJson, demoSummary, seedDemo } from '../demo';
-import { createdKeyView, keyView, orgView, record, userView } from './views';
+import { demoJson, demoText, seedDemo } from '../demo';
+import {
+  CREATED_KEY_FIELDS,
+  createdKeyView,
+  KEY_FIELDS,
+  keyView,
+  ORG_FIELDS,
+  orgView,
+  record,
+  USER_FIELDS,
+  userView,
+} from './views';
 
 /** Thrown for a command line that cannot run; printed as one line. */
 export class UsageError extends Error {
@@ -23,14 +33,21 @@ export interface CommandResult {
   json: Record<string, unknown>;
   /** The human-readable rendering. */
   text: string;
+  /** What `--print FIELD` reads, one line per row: the object itself, or each item of a list. */
+  rows?: readonly Record<string, unknown>[];
 }
 
-type Values = Record<string, string | boolean | undefined>;
+/** Option values as node:util's parseArgs gives them (no option is `multiple`). */
+export type Values = Record<string, string | boolean | undefined>;
 
 export interface Command {
   /** The words that name it: `['orgs', 'create']`. */
   words: string[];
   usage: string;
+  /** What it does, in a few words, for the help. */
+  about: string;
+  /** The fields `--print FIELD` may name; without them the command has no `--print`. */
+  fields?: readonly string[];
   options: NonNullable<ParseArgsConfig['options']>;
   /** Names of the positional arguments, in order. */
   positionals?: string[];
@@ -44,9 +61,11 @@ const text = (values: Values, name: string): string | undefined => {
   return typeof value === 'string' ? value : undefined;
 };
 
+/** An empty value is named as such: it is usually a shell variable that a failed step left empty. */
 function required(values: Values, name: string): string {
   const value = text(values, name);
-  if (value === undefined || value.trim() === '') throw new UsageError(`--${name} is required`);
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  if (value.trim() === '') throw new UsageError(`--${name} is empty`);
   return value;
 }
 
@@ -69,6 +88,8 @@ const scopeList = (value: string) =>
 const orgsCreate: Command = {
   words: ['orgs', 'create'],
   usage: 'orgs create --name NAME [--plan free|pro|enterprise]',
+  about: 'create an org (plan free unless given)',
+  fields: ORG_FIELDS,
   options: { name: { type: 'string' }, plan: { type: 'string' } },
   check: (values) => void required(values, 'name'),
   async run({ core, uow }, values) {
@@ -78,9 +99,24 @@ const orgsCreate: Command = {
   },
 };
 
+const orgsList: Command = {
+  words: ['orgs', 'list'],
+  usage: 'orgs list',
+  about: 'every org, newest first',
+  fields: ORG_FIELDS,
+  options: {},
+  async run({ core, uow }) {
+    const orgs = (await core.listOrgs({ uow })).map(orgView);
+    const lines = orgs.map((o) => `  ${o.id}  ${o.plan.padEnd(10)}  ${o.created_at}  ${JSON.stringify(o.name)}`);
+    return { json: { orgs }, rows: orgs, text: orgs.length === 0 ? 'No orgs.' : [`${orgs.length} org(s)`, ...lines].join('\n') };
+  },
+};
+
 const usersCreate: Command = {
   words: ['users', 'create'],
   usage: 'users create --org ORG_ID --name NAME [--email EMAIL]',
+  about: "create a user in an org (the email is optional and unique)",
+  fields: USER_FIELDS,
   options: { org: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } },
   check(values) {
     required(values, 'org');
@@ -96,9 +132,25 @@ const usersCreate: Command = {
   },
 };
 
+const usersList: Command = {
+  words: ['users', 'list'],
+  usage: 'users list --org ORG_ID',
+  about: "an org's users, newest first",
+  fields: USER_FIELDS,
+  options: { org: { type: 'string' } },
+  check: (values) => void required(values, 'org'),
+  async run({ core, uow }, values) {
+    const users = (await core.listUsers({ uow, orgId: required(values, 'org') })).map(userView);
+    const lines = users.map((u) => `  ${u.id}  ${u.created_at}  ${JSON.stringify(u.name)}  ${u.email ?? '-'}`);
+    return { json: { users }, rows: users, text: users.length === 0 ? 'No users.' : [`${users.length} user(s)`, ...lines].join('\n') };
+  },
+};
+
 const keysCreate: Command = {
   words: ['keys', 'create'],
   usage: 'keys create --org ORG_ID [--user USER_ID] --scopes SCOPE[,SCOPE...] [--name NAME] [--expires-at ISO_8601]',
+  about: 'create an API key and show its token, this once (without --user it serves the whole org)',
+  fields: CREATED_KEY_FIELDS,
   options: {
     org: { type: 'string' },
     user: { type: 'string' },
@@ -135,6 +187,8 @@ const keysCreate: Command = {
 const keysRevoke: Command = {
   words: ['keys', 'revoke'],
   usage: 'keys revoke KEY_ID',
+  about: 'revoke a key (revoking it again changes nothing)',
+  fields: KEY_FIELDS,
   options: {},
   positionals: ['KEY_ID'],
   async run({ core, uow }, _values, [id]) {
@@ -147,6 +201,8 @@ const keysRevoke: Command = {
 const keysList: Command = {
   words: ['keys', 'list'],
   usage: 'keys list --org ORG_ID',
+  about: "an org's keys, without their tokens",
+  fields: KEY_FIELDS,
   options: { org: { type: 'string' } },
   check: (values) => void required(values, 'org'),
   async run({ core, uow }, values) {
@@ -155,37 +211,62 @@ const keysList: Command = {
       (k) =>
         `  ${k.id}  ${k.revoked_at !== null ? 'revoked' : 'active '}  ${k.user_id ?? '(whole org)'}  ${k.scopes.join(',')}  ${JSON.stringify(k.name)}`,
     );
-    return { json: { keys }, text: keys.length === 0 ? 'No API keys.' : [`${keys.length} API key(s)`, ...lines].join('\n') };
+    return { json: { keys }, rows: keys, text: keys.length === 0 ? 'No API keys.' : [`${keys.length} API key(s)`, ...lines].join('\n') };
   },
 };
 
 const demo: Command = {
   words: ['demo'],
   usage: 'demo',
+  about: 'add a demo tenant (org, user, two numbers, a key with every scope) and print requests to try',
   options: {},
   async run({ core, uow, baseUrl }) {
     const tenant = await seedDemo(core, uow);
-    return {
-      json: demoJson(tenant),
-      text: `${demoSummary(tenant)}\n\nStart the server with \`pnpm start\`, then:\n\n${demoCurls(baseUrl, tenant)}`,
-    };
+    return { json: demoJson(tenant), text: demoText(baseUrl, tenant) };
   },
 };
 
-export const COMMANDS: readonly Command[] = [orgsCreate, usersCreate, keysCreate, keysRevoke, keysList, demo];
+export const COMMANDS: readonly Command[] = [orgsCreate, orgsList, usersCreate, usersList, keysCreate, keysRevoke, keysList, demo];
+
+/** The words that gather several commands: `orgs`, `users`, `keys`. */
+export const GROUPS: readonly string[] = [...new Set(COMMANDS.filter((c) => c.words.length > 1).map((c) => c.words[0] as string))];
+
+/** How the CLI is run from the repository, for the help. */
+const INVOCATION = 'npx -y pnpm@10.34.8 --silent gateway …, or pnpm --silent gateway … with pnpm installed';
+
+const OPTIONS = [
+  'Options:',
+  '  --json         print exactly one JSON object on stdout (errors too, as {"error":{"code","message"}})',
+  '  --print FIELD  print only that field of the result, one line per object (e.g. --print id, --print token)',
+  '  --help         show the help of a command or a group',
+];
+
+const commandList = (commands: readonly Command[]) => commands.flatMap((c) => [`  ${c.usage}`, `      ${c.about}`]);
 
 export function usage(): string {
   return [
-    'Usage: pnpm gateway <command> [--json]',
+    'Usage: gateway <command> [options]',
+    `  (${INVOCATION})`,
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage}`),
+    ...commandList(COMMANDS),
     '',
-    'Options:',
-    '  --json   print exactly one JSON object on stdout (errors too, as {"error":{"code","message"}})',
-    '  --help   show this help',
+    ...OPTIONS,
     '',
     `Scopes: ${SCOPES.join(', ')}`,
     'The database is DATABASE_URL, as for the server (default: data/gateway.db in the repository).',
   ].join('\n');
+}
+
+/** The help of one group: its commands. */
+export function groupUsage(group: string): string {
+  return [`Usage: gateway ${group} <command> [options]`, '', 'Commands:', ...commandList(COMMANDS.filter((c) => c.words[0] === group)), '', ...OPTIONS].join('\n');
+}
+
+/** The help of one command. */
+export function commandUsage(command: Command): string {
+  const print = command.fields === undefined ? '[--json]' : '[--json | --print FIELD]';
+  const lines = [`Usage: gateway ${command.usage} ${print}`, '', `  ${command.about}`];
+  if (command.fields !== undefined) lines.push('', `Fields for --print: ${command.fields.join(', ')}`);
+  return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import { createCore, DEFAULT_PLAN_LIMITS } from '@gateway/core';
-import type { GatewayServices } from '@gateway/http';
+import type { GatewayServices, LimiterFactory } from '@gateway/http';
 import { htmlSanitizer, randomIds, sha256Hasher, systemClock } from '@gateway/platform';
 import type { Storage } from '@gateway/storage';
 import type { GatewayConfig } from './config';
@@ -10,9 +10,10 @@ import type { Logger } from './logger';
  * storage. Unexpected errors the dialects report go to the log with their request id.
  */
 export function buildServices(
-  config: Pick<GatewayConfig, 'rateLimits' | 'authFailuresPerMinute'>,
+  config: Pick<GatewayConfig, 'rateLimits' | 'authFailuresPerMinute'> & Partial<Pick<GatewayConfig, 'apiKeyCacheTtlMs'>>,
   storage: Pick<Storage, 'uow'>,
   logger?: Logger,
+  limiters?: LimiterFactory,
 ): GatewayServices {
   const core = createCore({
     clock: systemClock,
@@ -26,6 +27,8 @@ export function buildServices(
     uow: storage.uow,
     rateLimits: { legacy: { ...config.rateLimits.legacy }, org: { ...config.rateLimits.org } },
     authFailuresPerMinute: config.authFailuresPerMinute,
+    ...(limiters !== undefined ? { limiters } : {}),
+    apiKeyCacheTtlMs: config.apiKeyCacheTtlMs ?? 0,
     reportError(error, requestId) {
       logger?.error({ err: error, request_id: requestId }, 'unhandled error');
     },

@@ -27,6 +27,12 @@ export interface GatewayConfig {
   port: number;
   host: string;
   database: DatabaseConfig;
+  /** PostgreSQL's pool: `DATABASE_POOL_SIZE` (10) and `DATABASE_STATEMENT_TIMEOUT_MS` (5000). */
+  databasePool: { size: number; statementTimeoutMs: number };
+  /** `REDIS_URL`: rate-limit counters shared through Redis; null counts in PostgreSQL (or, on SQLite, in memory). */
+  redisUrl: string | null;
+  /** `API_KEY_CACHE_TTL_MS` (1000): how long an instance trusts a key it authenticated; 0 reads it every time. */
+  apiKeyCacheTtlMs: number;
   /** 64 hex characters: the AES-256-GCM key for stored access tokens. */
   encryptionKey: string;
   /** Where the key came from; `file` and `generated` happen only outside production. */
@@ -38,6 +44,8 @@ export interface GatewayConfig {
   authFailuresPerMinute: number;
   /** `GATEWAY_DEMO=1`: seed the demo tenant at start-up when the database has no org yet. */
   demo: boolean;
+  /** `CORS_ORIGINS`: the exact origins (`https://app.example.com`) whose browser pages may call both dialects; empty, CORS is off. */
+  corsOrigins: string[];
 }
 
 /** A configuration problem; its message is the one line printed before exiting. */
@@ -80,6 +88,13 @@ const EnvSchema = z.object({
     .regex(HOST, 'HOST must be a host name or an IP address')
     .default('127.0.0.1'),
   DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: integer('DATABASE_POOL_SIZE', 10, 1, 1000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer('DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+  REDIS_URL: z
+    .string()
+    .refine((raw) => /^rediss?:\/\//.test(raw) && URL.canParse(raw), 'REDIS_URL must be a redis:// or rediss:// URL')
+    .optional(),
+  API_KEY_CACHE_TTL_MS: integer('API_KEY_CACHE_TTL_MS', 1000, 0, 60_000),
   GATEWAY_ENCRYPTION_KEY: z
     .string()
     .regex(KEY_HEX, 'GATEWAY_ENCRYPTION_KEY must be 64 hex characters (32 bytes); make one with `openssl rand -hex 32`')
@@ -96,7 +111,38 @@ const EnvSchema = z.object({
     .enum(['1', '0', 'true', 'false'], { error: 'GATEWAY_DEMO must be 1 or 0' })
     .optional()
     .transform((value) => value === '1' || value === 'true'),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const origins: string[] = [];
+      for (const entry of (raw ?? '').split(',').map((o) => o.trim())) {
+        if (entry === '') continue;
+        const problem = originProblem(entry);
+        if (problem !== null) {
+          ctx.addIssue(`CORS_ORIGINS: ${problem}`);
+          return z.NEVER;
+        }
+        origins.push(new URL(entry).origin);
+      }
+      return [...new Set(origins)];
+    }),
 });
+
+/**
+ * Why an entry of CORS_ORIGINS is not an origin as a browser sends it in `Origin`
+ * (`https://app.example.com`, `http://localhost:5173`), or null when it is one.
+ */
+function originProblem(entry: string): string | null {
+  const url = URL.canParse(entry) ? new URL(entry) : null;
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || entry.includes('*')) {
+    return `"${entry}" is not an origin (an exact origin such as https://app.example.com; no wildcards)`;
+  }
+  if (url.origin.toLowerCase() !== entry.toLowerCase()) {
+    return `"${entry}" is not an origin: write it as ${url.origin} (scheme, host and port only)`;
+  }
+  return null;
+}
 
 type ParsedConfig = Omit<GatewayConfig, 'encryptionKey' | 'encryptionKeySource' | 'encryptionKeyFile'> & {
   encryptionKey: string | null;
@@ -131,6 +177,9 @@ export function parseConfig(env: Env): ParsedConfig {
     // `[::1]` is how a URL writes an IPv6 address; listen() wants it bare.
     host: vars.HOST.replace(/^\[(.*)\]$/, '$1'),
     database: parseDatabaseUrl(vars.DATABASE_URL),
+    databasePool: { size: vars.DATABASE_POOL_SIZE, statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS },
+    redisUrl: vars.REDIS_URL ?? null,
+    apiKeyCacheTtlMs: vars.API_KEY_CACHE_TTL_MS,
     encryptionKey: vars.GATEWAY_ENCRYPTION_KEY?.toLowerCase() ?? null,
     meta: { appSecret: vars.META_APP_SECRET, verifyToken: vars.META_VERIFY_TOKEN },
     logLevel: vars.LOG_LEVEL,
@@ -140,6 +189,7 @@ export function parseConfig(env: Env): ParsedConfig {
     },
     authFailuresPerMinute: vars.AUTH_FAILURES_PER_MINUTE,
     demo: vars.GATEWAY_DEMO,
+    corsOrigins: vars.CORS_ORIGINS,
   };
 }
 

@@ -4,11 +4,19 @@ import { clientBaseUrl, encryptionKeyWarning, exitOnConfigError, loadConfig, par
 import { firstRunDemo } from './demo';
 import { startIdempotencySweep } from './housekeeping';
 import { createLogger } from './logger';
+import { openLimiters } from './limiters';
 import { listen } from './server';
 import { openGatewayStorage } from './storage';
 
 /** How long in-flight requests get to finish after SIGTERM or SIGINT. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Signals this close to the first are the same stop: a terminal's Ctrl-C reaches every process of
+ * the job, and pnpm passes it on to its child as well (and turns a second one into a SIGTERM), so a
+ * single Ctrl-C under `pnpm start` can arrive twice or more within milliseconds.
+ */
+const SAME_STOP_MS = 1_000;
 
 function fail(message: string): never {
   process.stderr.write(`startup error: ${message}\n`);
@@ -35,8 +43,9 @@ async function main(): Promise<void> {
   const storage = await openGatewayStorage(config).catch((error: unknown) =>
     fail(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`),
   );
-  const services = buildServices(config, storage, logger);
-  const app = createGatewayApp({ services, storage, logger, meta: config.meta });
+  const shared = openLimiters(config.redisUrl, storage);
+  const services = buildServices(config, storage, logger, shared.limiters);
+  const app = createGatewayApp({ services, storage, logger, meta: config.meta, corsOrigins: config.corsOrigins });
   const http = await listen(app.fetch, config).catch(async (error: NodeJS.ErrnoException) => {
     await storage.close();
     fail(
@@ -47,19 +56,21 @@ async function main(): Promise<void> {
   });
   const stopSweep = startIdempotencySweep(storage.uow, services.core.deps.clock, logger);
 
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      if (performance.now() - stoppingSince < SAME_STOP_MS) return;
       logger.warn({ signal }, 'second signal: closing open connections now');
       http.forceClose();
       return;
     }
-    stopping = true;
+    stoppingSince = performance.now();
     stopSweep();
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
     const { forced } = await http.shutdown(SHUTDOWN_GRACE_MS);
     if (forced) logger.warn(`requests still open after ${SHUTDOWN_GRACE_MS / 1000} s were cut off`);
     try {
+      await shared.close();
       await storage.close();
     } catch (error) {
       logger.error({ err: error }, 'closing the database failed');

@@ -9,6 +9,10 @@ export function storageUrl(database: DatabaseConfig): string {
 }
 
 /** Opens the configured database; migrations run there. */
-export function openGatewayStorage(config: Pick<GatewayConfig, 'database' | 'encryptionKey'>): Promise<Storage> {
-  return openStorage({ url: storageUrl(config.database), cipher: aesGcmCipher(config.encryptionKey) });
+export function openGatewayStorage(config: Pick<GatewayConfig, 'database' | 'encryptionKey'> & Partial<Pick<GatewayConfig, 'databasePool'>>): Promise<Storage> {
+  return openStorage({
+    url: storageUrl(config.database),
+    cipher: aesGcmCipher(config.encryptionKey),
+    ...(config.databasePool ? { poolSize: config.databasePool.size, statementTimeoutMs: config.databasePool.statementTimeoutMs } : {}),
+  });
 }

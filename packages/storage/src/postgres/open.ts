@@ -16,6 +16,8 @@ export const POSTGRES_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/p
 const MIGRATION_LOCK = 7_416_202_601;
 /** A write that meets a serialization failure or deadlock runs again, this many times in all. */
 const WRITE_ATTEMPTS = 4;
+/** How long `ready()` waits for the database before it says no. */
+const READY_TIMEOUT_MS = 1500;
 
 export interface PostgresStorageOptions {
   url: string;
@@ -124,12 +126,13 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     pool,
     async ready() {
       if (closed) return false;
-      try {
-        const { rows } = await pool.query<{ latest: number | null }>('SELECT max(created_at) AS latest FROM drizzle.__drizzle_migrations');
-        return rows[0]?.latest !== null && Number(rows[0]?.latest) >= latestMigration;
-      } catch {
-        return false;
-      }
+      // Within a second or two, whatever the database does (contract §9): a hung server is not ready.
+      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref());
+      const check = pool
+        .query<{ latest: number | null }>({ text: 'SELECT max(created_at) AS latest FROM drizzle.__drizzle_migrations', query_timeout: READY_TIMEOUT_MS } as pg.QueryConfig)
+        .then(({ rows }) => rows[0]?.latest != null && Number(rows[0].latest) >= latestMigration)
+        .catch(() => false);
+      return Promise.race([check, timeout]);
     },
     async close() {
       if (closed) return;

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The server every machine of this project runs (CI included); `TEST_POSTGRES_URL` names another. */
+export const DEFAULT_TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A PostgreSQL database of its own for one test file, created on the server `TEST_POSTGRES_URL`
+ * names and dropped afterwards, so files run in parallel. Without TEST_POSTGRES_URL the local server
+ * is used; `skip` leaves PostgreSQL out on purpose.
+ */
+export function postgresServerUrl(): string | null {
+  const url = process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
+  return url === 'skip' ? null : url;
+}
+
+export interface TestDatabase {
+  url: string;
+  /** A pool on the test database, for checking what is really stored. */
+  pool: pg.Pool;
+  query<T extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(serverUrl: string, label: string): Promise<TestDatabase> {
+  const name = `gw_${label}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.href, max: 4 });
+  return {
+    url: url.href,
+    pool,
+    query: async <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) => (await pool.query<T>(text, values)).rows,
+    async drop() {
+      await pool.end();
+      const cleanup = new pg.Client({ connectionString: serverUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}

@@ -6,9 +6,16 @@ import { createMemoryUnitOfWork } from '@gateway/core/testing';
 import { aesGcmCipher, apiToken, generateKeyHex, htmlSanitizer, randomIds, sha256Hasher, systemClock } from '@gateway/platform';
 import type { GatewayServices, WindowLimits } from './services';
 
+/** PostgreSQL databases of closed test gateways, ready to be emptied and used again in this process. */
+const spareDatabases: { url: string; drop(): Promise<void> }[] = [];
+
 export interface TestGatewayOptions {
-  /** `sqlite` (default) uses a real database file in a fresh temporary folder. */
-  storage?: 'sqlite' | 'memory';
+  /**
+   * `sqlite` uses a real database file in a fresh temporary folder; `postgres` a database of its own
+   * on the `TEST_POSTGRES_URL` server, dropped on close. The default is `GATEWAY_TEST_STORAGE`, else
+   * `sqlite`: the dialect and webhook suites run once on each (their package's test script).
+   */
+  storage?: 'sqlite' | 'memory' | 'postgres';
   plan?: 'free' | 'pro' | 'enterprise';
   planLimits?: PlanLimits;
   legacyLimits?: WindowLimits;
@@ -24,8 +31,27 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
   let uow: UnitOfWork;
   let close = async () => {};
-  if (options.storage === 'memory') {
+  const kind = options.storage ?? (process.env.GATEWAY_TEST_STORAGE === 'postgres' ? 'postgres' : 'sqlite');
+  if (kind === 'memory') {
     uow = createMemoryUnitOfWork();
+  } else if (kind === 'postgres') {
+    const { openPostgresStorage } = await import('@gateway/storage');
+    const { createDatabase, postgresServerUrl, truncateAll } = await import('@gateway/storage/postgres-testing');
+    const server = postgresServerUrl();
+    if (server === null) throw new Error('GATEWAY_TEST_STORAGE=postgres needs a PostgreSQL server, but TEST_POSTGRES_URL is "skip"');
+    // A database a closed test gateway of this process left, emptied; else a copy of the migrated template.
+    const reused = spareDatabases.pop();
+    if (reused !== undefined) await truncateAll(reused.url);
+    const database = reused ?? (await createDatabase(server, 'http', { migrated: true }));
+    // Tests need no durability across a crash of the test server: commits do not wait for the disk.
+    const url = `${database.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`;
+    const storage = await openPostgresStorage({ url, cipher: aesGcmCipher(generateKeyHex()), poolSize: 12 });
+    uow = storage.uow;
+    close = async () => {
+      await storage.close();
+      // Kept for this process's next test gateway; the run's globalSetup drops it at the end.
+      spareDatabases.push(database);
+    };
   } else {
     const { openSqliteStorage } = await import('@gateway/storage');
     const storage = openSqliteStorage({ file: join(dir, 'gateway.db'), cipher: aesGcmCipher(generateKeyHex()) });

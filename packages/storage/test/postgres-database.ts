@@ -1,5 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { aesGcmCipher, generateKeyHex } from '@gateway/platform';
 import pg from 'pg';
+import { openPostgresStorage, POSTGRES_MIGRATIONS_FOLDER } from '../src/postgres/open';
 
 /** The server every machine of this project runs (CI included); `TEST_POSTGRES_URL` names another. */
 export const DEFAULT_TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -14,11 +18,64 @@ export function postgresServerUrl(): string | null {
   return url === 'skip' ? null : url;
 }
 
-export async function createDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `gw_${label}_${randomBytes(5).toString('hex')}`;
+const withDatabase = (serverUrl: string, name: string) => {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.href;
+};
+
+/**
+ * A database with every migration applied, kept on the server as a template and named by the
+ * migrations' content, so each test's database is a cheap copy of it (CREATE DATABASE … TEMPLATE)
+ * instead of a migration run. Made once per server and set of migrations, under an advisory lock.
+ */
+let template: Promise<string> | undefined;
+async function migratedTemplate(serverUrl: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(POSTGRES_MIGRATIONS_FOLDER, { recursive: true }).map(String).sort()) {
+    const path = join(POSTGRES_MIGRATIONS_FOLDER, file);
+    if (statSync(path).isFile()) hash.update(file).update(readFileSync(path));
+  }
+  const name = `gw_template_${hash.digest('hex').slice(0, 12)}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
+  try {
+    await admin.query('SELECT pg_advisory_lock(7416202602)');
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) {
+      const building = `${name}_building_${randomBytes(3).toString('hex')}`;
+      await admin.query(`CREATE DATABASE "${building}"`);
+      const storage = await openPostgresStorage({ url: withDatabase(serverUrl, building), cipher: aesGcmCipher(generateKeyHex()), poolSize: 1 });
+      await storage.close();
+      await admin.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
+    }
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock(7416202602)').catch(() => {});
+    await admin.end();
+  }
+  return name;
+}
+
+/** A database of its own; with `migrated`, a copy of the migrated template (every migration applied). */
+export async function createDatabase(
+  serverUrl: string,
+  label: string,
+  { migrated = false }: { migrated?: boolean } = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `gw_${process.env.GATEWAY_TEST_RUN ?? 'adhoc'}_${label}_${randomBytes(5).toString('hex')}`;
+  const source = migrated ? await (template ??= migratedTemplate(serverUrl)) : null;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(source === null ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${source}"`);
+      break;
+    } catch (error) {
+      // Another file copying the template at this very moment: it takes a few milliseconds.
+      if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    }
+  }
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;

@@ -9,7 +9,7 @@ const cipher = aesGcmCipher(generateKeyHex());
 let database: { url: string; drop(): Promise<void> } | undefined;
 
 beforeAll(async () => {
-  if (serverUrl !== null) database = await createDatabase(serverUrl, 'contract');
+  if (serverUrl !== null) database = await createDatabase(serverUrl, 'contract', { migrated: true });
 });
 afterAll(async () => {
   await database?.drop();
@@ -24,7 +24,8 @@ if (serverUrl === null) {
     'postgres',
     async () => {
       await truncateAll(database!.url);
-      return openPostgresStorage({ url: database!.url, cipher, poolSize: 8 });
+      // Tests need no durability across a crash of the test server: commits do not wait for the disk.
+      return openPostgresStorage({ url: `${database!.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`, cipher, poolSize: 8 });
     },
     { serialWrites: false },
   );

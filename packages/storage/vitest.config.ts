@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // Names this run's PostgreSQL test databases and drops what is left of them at the end.
+    globalSetup: ['./test/postgres-global-setup.ts'],
+  },
+});

@@ -6,6 +6,7 @@ import type { OpenStore } from './fixtures';
 import { idempotencyContract } from './idempotency';
 import { phoneNumbersContract } from './phone-numbers';
 import { unitOfWorkContract } from './unit-of-work';
+import { useCaseRacesContract } from './use-case-races';
 
 export type { OpenedStore, OpenStore } from './fixtures';
 
@@ -30,5 +31,6 @@ export function runStorageContract(name: string, open: OpenStore, capabilities: 
     conversationsContract(open);
     idempotencyContract(open);
     unitOfWorkContract(open, capabilities);
+    useCaseRacesContract(open);
   });
 }

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { InboundMessage, InboundOutcome } from '@gateway/core';
-import { MAX_BODY_BYTES, requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { isTransient, MAX_BODY_BYTES, requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { constantTimeEqual } from '@gateway/platform';
 import { parseMetaDelivery, type IgnoredItem, type ParsedDelivery } from './meta-payload';
 import { checkMetaSignature } from './signature';
@@ -99,6 +99,10 @@ export function createWebhookApp(services: GatewayServices, options: WebhookOpti
         } catch (error) {
           // Nothing of the batch was stored (one transaction): a 5xx makes Meta deliver it again.
           services.reportError(error, requestId);
+          if (isTransient(error)) {
+            c.header('Retry-After', '1');
+            return problem(c, 503, 'service_unavailable', 'The service is temporarily unavailable. Please retry shortly.');
+          }
           return problem(c, 500, 'internal_error', 'Internal server error');
         }
       }

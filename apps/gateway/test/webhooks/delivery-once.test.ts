@@ -1,3 +1,4 @@
+import { StorageError } from '@gateway/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookApp } from '../../src/webhooks/app';
 import { fixtureText } from './fixtures';
@@ -139,6 +140,23 @@ describe('a batch is stored whole or not at all', () => {
     const failingApp = createWebhookApp(failing, { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN });
     const raw = JSON.stringify(whatsappDelivery(metaId, [whatsappText({ from: '15550505050' })]));
     expect((await deliver(failingApp, raw)).status).toBe(500);
+    expect(await w.messagesOn(number.id)).toEqual([]);
+    expect((await deliver(w.app, raw)).status).toBe(200);
+    expect(await w.messagesOn(number.id)).toHaveLength(1);
+  });
+
+  it('an unavailable database is 503 with Retry-After, nothing stored, so Meta delivers again', async () => {
+    const { number, metaId } = await freshNumber();
+    const down = new StorageError('unavailable', 'Storage is unavailable (ECONNREFUSED)');
+    const unavailable = { ...w.gw.services, reportError: () => {}, uow: { read: () => Promise.reject(down), write: () => Promise.reject(down) } };
+    const app = createWebhookApp(unavailable, { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN });
+    const raw = JSON.stringify(whatsappDelivery(metaId, [whatsappText({ from: '15550606060' })]));
+    const res = await deliver(app, raw);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toEqual({
+      error: { code: 'service_unavailable', message: 'The service is temporarily unavailable. Please retry shortly.', request_id: res.headers.get('x-request-id') },
+    });
     expect(await w.messagesOn(number.id)).toEqual([]);
     expect((await deliver(w.app, raw)).status).toBe(200);
     expect(await w.messagesOn(number.id)).toHaveLength(1);

@@ -35,8 +35,18 @@ export function isUnavailable(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|connection is closed/i.test(message);
 }
 
-export function storageFailure(error: unknown): unknown {
-  if (isDomainError(error) || isStorageError(error)) return error;
+/**
+ * drizzle wraps a query that failed (DrizzleQueryError: its message is the whole SQL and its
+ * parameters, a migration's included); the driver's error is its cause.
+ */
+function driverError(error: unknown): unknown {
+  const wrapped = error instanceof Error && typeof (error as { query?: unknown }).query === 'string' && error.cause instanceof Error;
+  return wrapped ? error.cause : error;
+}
+
+export function storageFailure(failure: unknown): unknown {
+  if (isDomainError(failure) || isStorageError(failure)) return failure;
+  const error = driverError(failure);
   const code = (error as PgError | undefined)?.code;
   if (isUnavailable(error)) return new StorageError('unavailable', `Storage is unavailable (${code ?? 'connection'})`, { cause: error });
   if (code !== undefined && RETRYABLE_CODES.has(code)) return new StorageError('conflict', `Storage conflict (${code})`, { cause: error });
@@ -44,7 +54,7 @@ export function storageFailure(error: unknown): unknown {
     const kind = code.startsWith('23') ? 'rejected by a database constraint' : 'failed';
     return new Error(`Storage operation ${kind} (${code})`, { cause: error });
   }
-  return error;
+  return failure;
 }
 
 /** The constraint a unique violation names, or null for any other error. */

@@ -13,7 +13,7 @@ import { postgresRepositories } from './repositories';
 export const POSTGRES_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
 
 /** Any constant: every instance of the gateway takes this advisory lock while it migrates. */
-const MIGRATION_LOCK = 7_416_202_601;
+export const MIGRATION_LOCK = 7_416_202_601;
 /** A write that meets a serialization failure or deadlock runs again, this many times in all. */
 const WRITE_ATTEMPTS = 4;
 /** How long `ready()` waits for the database before it says no. */
@@ -65,7 +65,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const migrations = readMigrationFiles({ migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
   const latestMigration = Math.max(0, ...migrations.map((m) => m.folderMillis));
   try {
-    await migrateOnce(pool);
+    await migrateOnce(options.url, statementTimeoutMs);
   } catch (error) {
     await pool.end().catch(() => {});
     throw storageFailure(error);
@@ -84,6 +84,13 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       throw storageFailure(error);
     }
     let broken = false;
+    // The pool listens for errors of idle clients only: a connection lost while this one is checked
+    // out (the server restarting between two statements) would be an uncaught 'error' event and end
+    // the process. The next statement fails and is reported; the client is discarded.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       await client.query(begin);
       const result = await work(postgresRepositories(new PgConnection(client), options.cipher));
@@ -97,6 +104,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       }
       throw storageFailure(error);
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
@@ -143,19 +151,21 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
 }
 
 /**
- * drizzle's migrator on one client that holds a session-level advisory lock: a second instance
- * waits for the first, then finds every migration applied.
+ * drizzle's migrator on a connection of its own, outside the pool, holding a session-level advisory
+ * lock: a second instance waits for the first, then finds every migration applied. The pool's
+ * `statement_timeout` does not apply here: waiting for another instance's migration, or a migration
+ * that takes long, is not a stuck request. Only connecting is bounded. Ending the session releases
+ * the lock, whatever happened.
  */
-async function migrateOnce(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
+async function migrateOnce(url: string, connectTimeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+  client.on('error', () => {});
+  await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    try {
-      await migrate(drizzle(client), { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-    }
+    await migrate(drizzle(client), { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
   } finally {
-    client.release();
+    await client.end().catch(() => {});
   }
 }

@@ -335,11 +335,12 @@ function agentRepository(conn: PgConnection): AgentRepository {
       return (await conn.one<{ n: number }>('SELECT count(*) AS n FROM agents WHERE org_id = @org_id AND deleted_at IS NULL', { org_id: orgId }))?.n ?? 0;
     },
     async handlesWithPrefix(orgId, prefix) {
-      const low = prefix.toLowerCase();
+      // The index's expression (./schema.ts): ASCII case folding and a plain prefix test, so neither
+      // the database's collation nor its contractions (Czech 'ch' sorts after 'h') change the answer.
       const rows = await conn.all<{ handle: string }>(
-        `SELECT lower(handle) AS handle FROM agents
-         WHERE org_id = @org_id AND deleted_at IS NULL AND lower(handle) >= @low AND lower(handle) < @high`,
-        { org_id: orgId, low, high: `${low}\u{10FFFF}` },
+        `SELECT lower(handle COLLATE "C") AS handle FROM agents
+         WHERE org_id = @org_id AND deleted_at IS NULL AND starts_with(lower(handle COLLATE "C"), @low)`,
+        { org_id: orgId, low: prefix.toLowerCase() },
       );
       return rows.map((r) => r.handle);
     },

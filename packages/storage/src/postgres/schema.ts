@@ -110,8 +110,10 @@ export const agents = pgTable(
     uniqueIndex('agents_active_phone_uq')
       .on(t.phoneNumberId)
       .where(sql`${t.deletedAt} IS NULL AND ${t.isActive} AND ${t.phoneNumberId} IS NOT NULL`),
-    // R4: handles are unique per org among live agents, compared case-insensitively.
-    uniqueIndex('agents_org_handle_live_uq').on(t.orgId, sql`lower(${t.handle})`).where(sql`${t.deletedAt} IS NULL`),
+    // R4: handles are unique per org among live agents, compared case-insensitively. Handles are
+    // ASCII; lower() under the "C" collation folds ASCII only, as SQLite's does, whatever the
+    // database's collation (under a Turkish one, lower('I') would be 'ı' and 'Ida' differ from 'ida').
+    uniqueIndex('agents_org_handle_live_uq').on(t.orgId, sql`lower(${t.handle} COLLATE "C")`).where(sql`${t.deletedAt} IS NULL`),
     index('agents_org_list_idx').on(t.orgId, t.createdAt.desc(), t.id.desc()).where(sql`${t.deletedAt} IS NULL`),
     index('agents_phone_idx').on(t.phoneNumberId),
   ],

@@ -1,0 +1,2 @@
+DROP INDEX "agents_org_handle_live_uq";--> statement-breakpoint
+CREATE UNIQUE INDEX "agents_org_handle_live_uq" ON "agents" USING btree ("org_id",lower("handle" COLLATE "C")) WHERE "agents"."deleted_at" IS NULL;

@@ -21,7 +21,9 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(PORT|HOST|DATABASE_URL|GATEWAY_|META_|LOG_LEVEL|RATE_LIMIT_|AUTH_FAILURES_|CORS_)/.test(name)) delete env[name];
+    if (/^(PORT|HOST|DATABASE_|REDIS_URL|API_KEY_CACHE_|GATEWAY_|META_|LOG_LEVEL|RATE_LIMIT_|AUTH_FAILURES_|CORS_|OPENAI_|REPLY_)/.test(name)) delete env[name];
+    // What npm and pnpm put in a script's environment: a person typing the README's commands has none of it.
+    if (/^npm_/i.test(name)) delete env[name];
   }
   return { ...env, NODE_ENV: 'development', ...vars };
 }

@@ -7,8 +7,15 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
 import type { Storage } from '../storage';
 import { PgConnection, rowTypes } from './client';
-import { RETRYABLE_CODES, storageFailure } from './constraints';
+import { isUnavailable, RETRYABLE_CODES, storageFailure } from './constraints';
 import { postgresRepositories } from './repositories';
+
+/** A lost connection or a read that timed out on the client: errors with no SQLSTATE of the server, or class 08. */
+function connectionGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith('08');
+  return isUnavailable(error);
+}
 
 export const POSTGRES_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
 
@@ -55,7 +62,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     max: options.poolSize ?? 10,
     types: rowTypes,
     statement_timeout: statementTimeoutMs,
-    query_timeout: statementTimeoutMs + 1000,
+    // The client's own limit too, so a server that stops answering costs one timeout, not a hang.
+    query_timeout: statementTimeoutMs,
     connectionTimeoutMillis: statementTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
@@ -97,9 +105,15 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
+      // A connection that is gone or stopped answering is discarded without a ROLLBACK (which would
+      // wait the read timeout once more): the server rolls back what it had when the connection ends.
+      if (!broken && !connectionGone(error)) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+      } else {
         broken = true;
       }
       throw storageFailure(error);

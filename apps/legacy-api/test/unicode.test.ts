@@ -130,4 +130,21 @@ describe('astral characters round-trip byte for byte', () => {
     expect(renamed.body.name).toBe(`${TEXT} 🎉`);
     expect((await agentsInDb(w.gw)).find((a) => a.id === made.body.agent_id)?.name).toBe(`${TEXT} 🎉`);
   });
+
+describe('NUL characters (U+0000) in legacy bodies', () => {
+  it('POST phone_numbers and agents: 400 naming the field on both databases, and nothing is written', async () => {
+    const before = await phoneNumbers();
+    const phone = await send(
+      'POST',
+      `${w.paths.alice}/phone_numbers`,
+      '{"platform":"whatsapp","meta_phone_number_id":"71000000099","access_token":"EAAG-secret","display_name":"Front\\u0000desk"}',
+    );
+    expectLegacyError(phone, 400, 'Validation error', 'display_name must not contain NUL characters');
+    expect(await phoneNumbers()).toEqual(before);
+    const agentsBefore = (await agentsInDb(w.gw)).length;
+    const agent = await send('POST', `${w.paths.alice}/agents`, `{"phone_number_id":"${w.gw.numbers.alice.id}","prompt_id":"p","name":"A\\u0000"}`);
+    expectLegacyError(agent, 400, 'Validation error', 'name must not contain NUL characters');
+    expect((await agentsInDb(w.gw)).length).toBe(agentsBefore);
+  });
+});
 });

@@ -99,4 +99,15 @@ describe('astral characters round-trip byte for byte', () => {
     expect(JSON.parse(text).name).toBe(TEXT);
     expect(Buffer.from(text).includes(Buffer.from(`"name":"${TEXT}"`))).toBe(true);
   });
+
+describe('NUL characters (U+0000) in org bodies', () => {
+  it('are 422 naming the field on both databases (PostgreSQL cannot store them), and nothing is written', async () => {
+    const res = await send('POST', '/agents', `{"handle":"nul","name":"Nul\\u0000Agent","instructions":"Answer \\u0000 this","tools":${tools('lookup\\u0000')}}`);
+    const details = expectInvalid(res, ['instructions', 'name', 'tools.2.name']);
+    expect(details).toContainEqual({ field: 'name', message: 'name must not contain NUL characters' });
+    const key = await send('POST', '/agents', `{"handle":"nul","name":"N","instructions":"${instructions}","tools":[{"name":"t","a\\u0000b":1}]}`);
+    expect(key.body.error.details).toEqual([{ field: 'tools.0', message: 'tools.0 has a field name with a NUL character' }]);
+    expect(await agentCount()).toBe(0);
+  });
+});
 });

@@ -10,3 +10,4 @@ export * from './context';
 export * from './transient';
 export * from './limiters';
 export * from './key-cache';
+export { isStorableText, isUnicodeText } from './text';

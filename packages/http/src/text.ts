@@ -11,18 +11,30 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 export const isUnicodeText = (text: string): boolean => !LONE_SURROGATE.test(text);
 
 /**
- * A JSON text whose bytes are valid UTF-8 can only produce a lone surrogate through a `\uD800`–
- * `\uDFFF` escape; without one there is nothing to look for.
+ * Text that both databases store exactly as given: Unicode text without U+0000 (NUL), which
+ * PostgreSQL's text type cannot hold at all and SQLite would keep, so the same request could not
+ * have the same outcome on both.
  */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const NOT_STORABLE = /[\p{Surrogate}\u0000]/u;
+export const isStorableText = (text: string): boolean => !NOT_STORABLE.test(text);
+
+const problemOf = (text: string): string | null =>
+  !isUnicodeText(text) ? 'must be valid Unicode text' : text.includes('\u0000') ? 'must not contain NUL characters' : null;
+
+/**
+ * A JSON text whose bytes are valid UTF-8 can only produce a lone surrogate or a NUL through a
+ * `\uD800`–`\uDFFF` or `\u0000` escape (a raw control character is not JSON); without one there is
+ * nothing to look for.
+ */
+const SURROGATE_ESCAPE = /\\u(?:[dD][89a-fA-F]|0000)/;
 
 interface Visit {
   value: unknown;
   parent: Visit | null;
   /** The key or index under the parent; undefined for the whole body. */
   name: string | number | undefined;
-  /** Stands for the first field name of `value` that is not text. */
-  brokenKey?: true;
+  /** Stands for the first field name of `value` that cannot be stored: what is wrong with it. */
+  brokenKey?: string;
 }
 
 /**
@@ -50,18 +62,22 @@ export function textIssues(value: unknown, raw: string): Issue[] {
     const visit = stack.pop() as Visit;
     const current = visit.value;
     if (visit.brokenKey) {
-      report(visit, 'has a field name that is not valid Unicode text');
+      report(visit, visit.brokenKey);
     } else if (typeof current === 'string') {
-      if (!isUnicodeText(current)) report(visit, 'must be valid Unicode text');
+      const problem = problemOf(current);
+      if (problem !== null) report(visit, problem);
     } else if (Array.isArray(current)) {
       for (let index = current.length - 1; index >= 0; index -= 1) stack.push({ value: current[index], parent: visit, name: index });
     } else if (typeof current === 'object' && current !== null) {
       const keys = Object.keys(current);
-      const firstBroken = keys.findIndex((key) => !isUnicodeText(key));
+      const firstBroken = keys.findIndex((key) => !isStorableText(key));
       for (let index = keys.length - 1; index >= 0; index -= 1) {
         const key = keys[index] as string;
-        if (index === firstBroken) stack.push({ ...visit, brokenKey: true });
-        else if (isUnicodeText(key)) stack.push({ value: (current as Record<string, unknown>)[key], parent: visit, name: key });
+        if (index === firstBroken) {
+          const problem = isUnicodeText(key) ? 'has a field name with a NUL character' : 'has a field name that is not valid Unicode text';
+          stack.push({ ...visit, brokenKey: problem });
+        }
+        else if (isStorableText(key)) stack.push({ value: (current as Record<string, unknown>)[key], parent: visit, name: key });
       }
     }
   }

@@ -33,7 +33,7 @@ function problem(c: Context<GatewayEnv>, status: ContentfulStatusCode, code: str
  * `GET /webhooks/meta` answers Meta's subscription handshake; `POST /webhooks/meta` takes WhatsApp
  * and Instagram deliveries (contract §5). A POST is checked against its signature on the raw bytes
  * before anything is parsed or stored, then the delivery's messages are recorded in one transaction:
- * 200 when they are stored (or need not be), 500 when storing failed, so that Meta delivers again.
+ * 200 when they are stored (or need not be), 503 while the database is unavailable and 500 when storing failed otherwise, so that Meta delivers again.
  */
 export function createWebhookApp(services: GatewayServices, options: WebhookOptions = {}) {
   const appSecret = options.appSecret || null;

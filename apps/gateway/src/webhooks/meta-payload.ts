@@ -1,4 +1,5 @@
 import type { InboundMessage } from '@gateway/core';
+import { isStorableText } from '@gateway/http';
 
 /**
  * Pure parsing of Meta webhook deliveries (WhatsApp Cloud API and Instagram messaging) into the
@@ -58,12 +59,10 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * A lone UTF-16 surrogate (`"\ud800"` in the JSON) is the one way a string can fail to be Unicode
- * text; stored, it would read back as something else. With the `u` flag a proper pair is one code
- * point, so only a lone half matches.
+ * A lone UTF-16 surrogate (`"\ud800"` in the JSON) would read back as something else once stored,
+ * and a NUL cannot be stored on PostgreSQL at all: a message holding either is not stored.
  */
-const LONE_SURROGATE = /\p{Surrogate}/u;
-const isUnicodeText = (text: string): boolean => !LONE_SURROGATE.test(text);
+const isUnicodeText = isStorableText;
 
 /** Whether every string in a JSON value, field names included, is Unicode text (no recursion: deliveries nest arbitrarily). */
 function unicodeThroughout(value: unknown): boolean {

@@ -47,6 +47,16 @@ describe('parseMetaDelivery: strings that are not Unicode text', () => {
   });
 });
 
+describe('parseMetaDelivery: NUL characters', () => {
+  it('a message holding U+0000 is malformed (PostgreSQL cannot store it); the others are kept', () => {
+    const good = whatsappText({ from: '15550001111', text: ASTRAL });
+    const delivery = whatsappDelivery('106540352242922', [whatsappText({ from: '15550001111', text: 'Hello NUL there' }), good]);
+    const parsed = parseMetaDelivery(JSON.parse(JSON.stringify(delivery).replaceAll('NUL', '\\u0000')));
+    expect(parsed.messages).toEqual([expect.objectContaining({ platformMessageId: good.id, text: ASTRAL })]);
+    expect(parsed.ignored).toEqual([expect.objectContaining({ reason: 'malformed', at: 'entry[0].changes[0].value.messages[0]' })]);
+  });
+});
+
 describe('POST /webhooks/meta with a lone surrogate', () => {
   let w: WebhookWorld;
   beforeAll(async () => {

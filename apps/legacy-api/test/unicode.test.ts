@@ -147,4 +147,15 @@ describe('NUL characters (U+0000) in legacy bodies', () => {
     expect((await agentsInDb(w.gw)).length).toBe(agentsBefore);
   });
 });
+
+describe('NUL characters in paths and filters', () => {
+  it('an id or a filter holding %00 finds nothing, as any unknown id: 404 or an empty list, never a 500', async () => {
+    expectLegacyError(await w.call('GET', `${w.paths.alice}/agents/agent_%00`), 404, 'Not Found', 'Agent not found');
+    expectLegacyError(await w.call('GET', '/v1/users/usr_%00/agents'), 404, 'Not Found', 'User not found');
+    expectLegacyError(await w.call('GET', `${w.paths.alice}/phone_numbers/pn_%00`), 404, 'Not Found', 'Phone number not found');
+    const filtered = await w.call('GET', `${w.paths.alice}/agents?phone_number_id=pn_%00`);
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.agents).toEqual([]);
+  });
+});
 });

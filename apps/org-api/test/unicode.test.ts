@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLegacyApp } from '@gateway/legacy-api';
-import { expectInvalid, instructions, orgWorld, type OrgWorld } from './helpers';
+import { expectError, expectInvalid, instructions, orgWorld, type OrgWorld } from './helpers';
 
 /**
  * Text that is not Unicode (a lone UTF-16 surrogate, sent as a `\uD800` JSON escape) cannot be
@@ -108,6 +108,19 @@ describe('NUL characters (U+0000) in org bodies', () => {
     const key = await send('POST', '/agents', `{"handle":"nul","name":"N","instructions":"${instructions}","tools":[{"name":"t","a\\u0000b":1}]}`);
     expect(key.body.error.details).toEqual([{ field: 'tools.0', message: 'tools.0 has a field name with a NUL character' }]);
     expect(await agentCount()).toBe(0);
+  });
+});
+
+describe('NUL characters in paths and filters', () => {
+  it('an id or a filter holding %00 finds nothing, as any unknown id: 404 or an empty list, never a 500', async () => {
+    const agent = await w.createAgent({ name: 'Support' });
+    expectError(await w.api.get('/agents/agent_%00'), 404, 'agent_not_found');
+    expectError(await w.api.get(`/agents/${agent.id}%00`), 404, 'agent_not_found');
+    expectError(await w.api.get('/phone_numbers/pn_%00'), 404, 'phone_number_not_found');
+    expectError(await w.api.get('/conversations/conv_%00/messages'), 404, 'conversation_not_found');
+    const filtered = await w.api.get('/conversations?agent_id=agent_%00');
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.data).toEqual([]);
   });
 });
 });

@@ -78,5 +78,15 @@ export class PgConnection {
   }
 }
 
-/** undefined binds as NULL, as better-sqlite3 does for a missing named parameter. */
-const normalize = (value: unknown) => (value === undefined ? null : value);
+/**
+ * undefined binds as NULL, as better-sqlite3 does for a missing named parameter. PostgreSQL's text
+ * cannot hold U+0000 and refuses a parameter that has one (an error, where SQLite simply finds no
+ * row): both dialects and the webhooks refuse NUL in what they store, so a NUL can only arrive in a
+ * lookup (an id in a path or a filter, `/agents/agent_%00`). It is bound as U+FFFD, which no id or
+ * validated value contains, so such a lookup finds nothing, exactly as on SQLite.
+ */
+const normalize = (value: unknown): unknown => {
+  if (value === undefined) return null;
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  return Array.isArray(value) ? value.map(normalize) : value;
+};

@@ -140,6 +140,11 @@ describe('Idempotency-Key', () => {
       const gate = new Promise<void>((resolve) => {
         release = resolve;
       });
+      // The first create has begun: its request holds the claim by then.
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
       let at = Date.now();
       let calls = 0;
       const clock = { now: () => at };
@@ -148,21 +153,22 @@ describe('Idempotency-Key', () => {
         deps: { ...w.gw.core.deps, clock },
         createAgent: async (args) => {
           if (++calls === 1) {
+            entered();
             await gate;
             if (failFirst) throw new Error('the slow request fails late');
           }
           return w.gw.core.createAgent(args);
         },
       };
-      return { call: client(appWith(w.gw, { core }), w.gw.tokens.full), release, advance: (ms: number) => (at += ms) };
+      return { call: client(appWith(w.gw, { core }), w.gw.tokens.full), release, inside, advance: (ms: number) => (at += ms) };
     }
 
     it('cannot complete the key its retry took over: its write rolls back and the retry is the one outcome', async () => {
-      const { call, release, advance } = slowFirstCreate();
+      const { call, release, inside, advance } = slowFirstCreate();
       const slowNumber = await w.gw.addNumber(w.gw.alice.id, '60000000011');
       const retryNumber = await w.gw.addNumber(w.gw.alice.id, '60000000012');
       const slow = call('POST', `${w.paths.alice}/agents`, withKey('outlived', { phone_number_id: slowNumber.id, prompt_id: 'p', name: 'Slow' }));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await inside;
       advance(61_000);
       const retryBody = { phone_number_id: retryNumber.id, prompt_id: 'p', name: 'Retry' };
       const retry = await call('POST', `${w.paths.alice}/agents`, withKey('outlived', retryBody));
@@ -180,11 +186,11 @@ describe('Idempotency-Key', () => {
     });
 
     it('cannot release the key its retry holds when it fails late', async () => {
-      const { call, release, advance } = slowFirstCreate(true);
+      const { call, release, inside, advance } = slowFirstCreate(true);
       const number = await w.gw.addNumber(w.gw.alice.id, '60000000013');
       const body = { phone_number_id: number.id, prompt_id: 'p', name: 'Held' };
       const slow = call('POST', `${w.paths.alice}/agents`, withKey('outlived-fail', body));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await inside;
       advance(61_000);
       const retry = await call('POST', `${w.paths.alice}/agents`, withKey('outlived-fail', body));
       expect(retry.status).toBe(201);

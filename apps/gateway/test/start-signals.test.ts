@@ -66,7 +66,7 @@ async function startJob(file: string, args: string[], vars: Record<string, strin
     }
     cleanup();
   });
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 120_000;
   while (!output.includes('gateway listening on')) {
     if (child.exitCode !== null || Date.now() > until) throw new Error(`the gateway did not start:\n${output}`);
     await sleep(50);
@@ -163,5 +163,5 @@ describe('signals during shutdown', () => {
     expect(Date.now() - signalledAt).toBeLessThan(3_000);
     expect(server.output()).toContain('"msg":"second signal: closing open connections now"');
     await expect(stuck.response).rejects.toThrow(/incomplete response/);
-  }, 60_000);
+  }, 120_000);
 });

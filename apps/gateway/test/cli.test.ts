@@ -72,7 +72,7 @@ describe.concurrent('admin CLI', () => {
       stdout: '',
       stderr: 'error: --org is empty (usage: gateway users create --org ORG_ID --name NAME [--email EMAIL])\n',
     });
-  }, 90_000);
+  }, 240_000);
 
   it('creates users and keys; the token is shown once and only its SHA-256 is stored', async () => {
     const { file, env } = database();

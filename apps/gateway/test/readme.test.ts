@@ -94,6 +94,6 @@ describe('the README', () => {
       expect(move.status).toBe(409);
       expect(await move.json()).toMatchObject({ error: { code: 'phone_number_in_use' } });
       expect(section('### Your own org, user and key')).toContain('409 phone_number_in_use');
-    }, 180_000);
+    }, 420_000);
   });
 });

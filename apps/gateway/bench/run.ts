@@ -1,28 +1,43 @@
 /**
- * `pnpm bench`: the gateway against a same-run baseline, driven by autocannon.
+ * `pnpm bench`: the gateway against same-run baselines, driven by autocannon.
  *
- * Starts the gateway on SQLite in a temporary folder (rate limits raised high but still enforced)
- * and the baseline echo server, provisions an org, numbers and agents straight through the core,
- * then runs each scenario on the baseline and on the gateway in turn. Prints a table and writes
- * bench/results/latest.json.
+ * Three setups of the gateway, each given the same data straight through the core and storage:
+ * SQLite in a temporary folder (one process), a fresh PostgreSQL database (one process), and the
+ * same database behind three processes with the load spread across them. Rate limits are raised
+ * high but still enforced. Two baselines answer the same requests: a Hono echo on the gateway's
+ * adapter and a bare `node:http` one. Each baseline is measured once per workload, before the first
+ * gateway starts. `BENCH_SCENARIOS` picks a subset (see `selected`). Prints a table and writes
+ * bench/results/latest.json (a subset's results: gateway-bench-subset.json in the temporary folder).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { createCore, DEFAULT_PLAN_LIMITS, SCOPES, type Agent } from '@gateway/core';
+import pg from 'pg';
+import { createCore, DEFAULT_PLAN_LIMITS, SCOPES, type Agent, type Repositories } from '@gateway/core';
 import { aesGcmCipher, generateKeyHex, htmlSanitizer, randomIds, sha256Hasher, systemClock } from '@gateway/platform';
-import { openSqliteStorage } from '@gateway/storage';
+import { openPostgresStorage, openSqliteStorage, type PostgresStorage, type Storage } from '@gateway/storage';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const gatewayRoot = join(here, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+/** Seconds of unmeasured load per workload on freshly started gateways (each process warms up on its own). */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+/** Connections per run; spread over several instances it is rounded up to a multiple of them. */
 const CONNECTIONS = 50;
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
+const SMALL = 1000;
+const NUMBERS = Number(process.env.BENCH_NUMBERS ?? 60_000);
+/** The server the bench creates its database on (and drops it from); any database of it will do. */
+const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** The Node flags of `pnpm start` (apps/gateway/package.json), so the bench measures what runs. */
 const START_FLAGS = ['--max-semi-space-size=2'];
+/** Rows per seeding transaction, and how many of those transactions run at once. */
+const SEED_CHUNK = 5000;
+const SEED_WRITERS = 4;
 
 interface Measure {
   requestsPerSecond: number;
@@ -32,131 +47,288 @@ interface Measure {
   non2xx: number;
 }
 
+type SetupName = 'sqlite' | 'postgres' | 'postgres-3';
+interface Setup {
+  name: SetupName;
+  database: 'sqlite' | 'postgres';
+  instances: number;
+}
+const SETUPS: Setup[] = [
+  { name: 'sqlite', database: 'sqlite', instances: 1 },
+  { name: 'postgres', database: 'postgres', instances: 1 },
+  { name: 'postgres-3', database: 'postgres', instances: 3 },
+];
+
+/** What one database holds for the scenarios (ids, tokens, numbers still free). */
+interface World {
+  token: string;
+  smallToken: string;
+  userId: string;
+  freeNumbers: string[];
+  legacyAgentId: string;
+  orgAgentId: string;
+  /** The next free number a legacy create takes. */
+  nextNumber: number;
+}
+
+interface Workload {
+  name: string;
+  label: string;
+  /** The gateway's requests, spread across the instances' base URLs. */
+  gateway(bases: string[], world: World): autocannon.Options;
+  /** The same requests' shape for a baseline. */
+  baseline(base: string, world: World): autocannon.Options;
+}
+
 interface ScenarioResult {
   scenario: string;
+  label: string;
+  database: Setup['database'];
+  instances: number;
+  connections: number;
   gateway: Measure;
+  /** The Hono echo (`baseline.ts`). */
   baseline: Measure;
+  /** Bare `node:http` (`baseline-node.ts`). */
+  nodeBaseline: Measure;
+  /** Gateway ÷ Hono echo requests per second. */
   ratio: number;
+  /** Gateway ÷ `node:http` requests per second. */
+  nodeRatio: number;
+}
+
+/**
+ * autocannon takes several URLs and deals its connections out over them in turn (connection i goes
+ * to URL i mod n); its type declarations admit one.
+ */
+const several = (urls: string[]): string => (urls.length === 1 ? (urls[0] as string) : (urls as unknown as string));
+
+let nextHandle = 0;
+const legacyHeaders = (w: World) => ({ 'x-api-key': w.token, 'content-type': 'application/json' });
+const orgHeaders = (w: World) => ({ authorization: `Bearer ${w.token}`, 'content-type': 'application/json' });
+
+const WORKLOADS: Workload[] = [
+  {
+    name: 'legacy-create',
+    label: 'legacy create',
+    gateway: (bases, w) => ({
+      url: several(bases),
+      requests: [
+        {
+          method: 'POST',
+          path: `/v1/users/${w.userId}/agents`,
+          headers: legacyHeaders(w),
+          setupRequest: (req) => ({
+            ...req,
+            body: JSON.stringify({ phone_number_id: w.freeNumbers[w.nextNumber++ % w.freeNumbers.length], prompt_id: 'pmpt_bench', name: `Bench ${w.nextNumber}x` }),
+          }),
+        },
+      ],
+    }),
+    baseline: (b, w) => ({ url: b, method: 'POST', headers: legacyHeaders(w), body: JSON.stringify({ phone_number_id: 'pn_x', prompt_id: 'pmpt_bench', name: 'Bench' }) }),
+  },
+  {
+    name: 'legacy-get',
+    label: 'legacy get',
+    gateway: (bases, w) => ({ url: several(bases.map((g) => `${g}/v1/users/${w.userId}/agents/${w.legacyAgentId}`)), headers: legacyHeaders(w) }),
+    baseline: (b, w) => ({ url: `${b}/v1/users/${w.userId}/agents/${w.legacyAgentId}`, headers: legacyHeaders(w) }),
+  },
+  {
+    name: 'org-create',
+    label: 'org create',
+    gateway: (bases, w) => ({
+      url: several(bases),
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/v1/agents',
+          headers: orgHeaders(w),
+          setupRequest: (req) => ({
+            ...req,
+            body: JSON.stringify({
+              handle: `wismo${nextHandle++}x${process.pid}`,
+              name: 'WISMO',
+              instructions: 'Answer Where Is My Order questions using the Shopify order tool.',
+              model: 'gpt-5',
+              tools: [
+                { name: 'shopify_get_order', connector_id: 'connector_abc' },
+                { name: 'zendesk_add_public_reply', connector_id: 'connector_def' },
+              ],
+            }),
+          }),
+        },
+      ],
+    }),
+    baseline: (b, w) => ({ url: b, method: 'POST', headers: orgHeaders(w), body: JSON.stringify({ handle: 'wismo', name: 'WISMO', instructions: 'x' }) }),
+  },
+  {
+    name: 'org-get',
+    label: 'org get',
+    gateway: (bases, w) => ({ url: several(bases.map((g) => `${g}/api/v1/agents/${w.orgAgentId}`)), headers: orgHeaders(w) }),
+    baseline: (b, w) => ({ url: `${b}/api/v1/agents/${w.orgAgentId}`, headers: orgHeaders(w) }),
+  },
+  {
+    name: 'org-list-small',
+    label: `org list (${SMALL.toLocaleString('en')} agents)`,
+    gateway: (bases, w) => ({ url: several(bases.map((g) => `${g}/api/v1/agents?limit=25`)), headers: { authorization: `Bearer ${w.smallToken}` } }),
+    baseline: (b, w) => ({ url: `${b}/api/v1/agents?limit=25`, headers: orgHeaders(w) }),
+  },
+  {
+    name: 'org-list-large',
+    label: `org list (${LARGE.toLocaleString('en')} agents)`,
+    gateway: (bases, w) => ({ url: several(bases.map((g) => `${g}/api/v1/agents?limit=25`)), headers: orgHeaders(w) }),
+    baseline: (b, w) => ({ url: `${b}/api/v1/agents?limit=25`, headers: orgHeaders(w) }),
+  },
+];
+
+/** Every scenario the bench knows: `<setup>/<workload>`, in the order they run. */
+const ALL_SCENARIOS = SETUPS.flatMap((s) => WORKLOADS.map((w) => ({ setup: s, workload: w, id: `${s.name}/${w.name}` })));
+
+/**
+ * `BENCH_SCENARIOS`: comma-separated terms; a term picks the scenarios whose id starts with it
+ * (`postgres` picks both PostgreSQL setups, `postgres-3/org-get` one scenario) or whose workload
+ * does (`org-list` picks both lists on every setup). Unset or empty: all of them.
+ */
+function selected(spec: string | undefined) {
+  const terms = (spec ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (terms.length === 0) return ALL_SCENARIOS;
+  const matches = (term: string, s: (typeof ALL_SCENARIOS)[number]) => s.id.startsWith(term) || s.workload.name.startsWith(term);
+  const unknown = terms.filter((t) => !ALL_SCENARIOS.some((s) => matches(t, s)));
+  if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: no scenario matches ${unknown.join(', ')}; the scenarios are ${ALL_SCENARIOS.map((s) => s.id).join(', ')}`);
+  return ALL_SCENARIOS.filter((s) => terms.some((t) => matches(t, s)));
+}
+
+/** Undone on the way out, also on Ctrl-C: child processes, the temporary folder, the database. */
+const cleanups: (() => Promise<void> | void)[] = [];
+async function cleanUp() {
+  while (cleanups.length > 0) await cleanups.pop()!();
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
-  const dbFile = join(dir, 'bench.db');
+  const scenarios = selected(process.env.BENCH_SCENARIOS);
+  const startedAt = Date.now();
+  const loadBefore = loadavg().map(round);
   const keyHex = generateKeyHex();
-  const world = await provision(dbFile, keyHex);
-
-  const gatewayPort = 38000 + Math.floor(Math.random() * 1000);
-  const baselinePort = gatewayPort + 1000;
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const gateway = await start('gateway', [...profile, ...START_FLAGS, '--import', 'tsx', join(gatewayRoot, 'src/main.ts')], {
-    PORT: String(gatewayPort),
-    DATABASE_URL: dbFile,
-    GATEWAY_ENCRYPTION_KEY: keyHex,
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_LEGACY_PER_MINUTE: '10000000',
-    RATE_LIMIT_LEGACY_PER_HOUR: '100000000',
-    RATE_LIMIT_ORG_PER_MINUTE: '10000000',
-    RATE_LIMIT_ORG_PER_HOUR: '100000000',
-  }, gatewayPort);
-  const baseline = await start('baseline', ['--import', 'tsx', join(here, 'baseline.ts')], { PORT: String(baselinePort) }, baselinePort);
-
+  const port = 38000 + Math.floor(Math.random() * 1000);
   const results: ScenarioResult[] = [];
+  const peakRssMb: Partial<Record<SetupName, (number | null)[]>> = {};
+  const baselines = new Map<string, { hono: Measure; node: Measure }>();
+  const worlds = new Map<Setup['database'], { world: World; url: string }>();
+
+  const hono = await start('baseline', ['--import', 'tsx', join(here, 'baseline.ts')], { PORT: String(port + 1000) }, port + 1000);
+  const node = await start('node baseline', ['--import', 'tsx', join(here, 'baseline-node.ts')], { PORT: String(port + 1001) }, port + 1001);
+  cleanups.push(() => stop([hono, node]));
+
   try {
-    const g = `http://127.0.0.1:${gatewayPort}`;
-    const b = `http://127.0.0.1:${baselinePort}`;
-    const legacyHeaders = { 'x-api-key': world.token, 'content-type': 'application/json' };
-    const orgHeaders = { authorization: `Bearer ${world.token}`, 'content-type': 'application/json' };
-    let nextNumber = 0;
-    let nextHandle = 0;
+    for (const setup of SETUPS) {
+      const mine = scenarios.filter((s) => s.setup === setup);
+      if (mine.length === 0) continue;
+      let prepared = worlds.get(setup.database);
+      if (!prepared) {
+        prepared = await prepareDatabase(setup.database, keyHex);
+        worlds.set(setup.database, prepared);
+      }
+      const { world, url } = prepared;
 
-    const scenarios: { name: string; gateway: autocannon.Options; baseline: autocannon.Options; before?: () => Promise<void> }[] = [
-      {
-        name: 'legacy create',
-        gateway: {
-          url: g,
-          requests: [
-            {
-              method: 'POST',
-              path: `/v1/users/${world.userId}/agents`,
-              headers: legacyHeaders,
-              setupRequest: (req) => ({
-                ...req,
-                body: JSON.stringify({ phone_number_id: world.freeNumbers[nextNumber++ % world.freeNumbers.length], prompt_id: 'pmpt_bench', name: `Bench ${nextNumber}x` }),
-              }),
-            },
-          ],
-        },
-        baseline: { url: b, method: 'POST', headers: legacyHeaders, body: JSON.stringify({ phone_number_id: 'pn_x', prompt_id: 'pmpt_bench', name: 'Bench' }) },
-      },
-      {
-        name: 'legacy get',
-        gateway: { url: `${g}/v1/users/${world.userId}/agents/${world.legacyAgentId}`, headers: legacyHeaders },
-        baseline: { url: `${b}/v1/users/${world.userId}/agents/${world.legacyAgentId}`, headers: legacyHeaders },
-      },
-      {
-        name: 'org create',
-        gateway: {
-          url: g,
-          requests: [
-            {
-              method: 'POST',
-              path: '/api/v1/agents',
-              headers: orgHeaders,
-              setupRequest: (req) => ({
-                ...req,
-                body: JSON.stringify({
-                  handle: `wismo${nextHandle++}x${process.pid}`,
-                  name: 'WISMO',
-                  instructions: 'Answer Where Is My Order questions using the Shopify order tool.',
-                  model: 'gpt-5',
-                  tools: [
-                    { name: 'shopify_get_order', connector_id: 'connector_abc' },
-                    { name: 'zendesk_add_public_reply', connector_id: 'connector_def' },
-                  ],
-                }),
-              }),
-            },
-          ],
-        },
-        baseline: { url: b, method: 'POST', headers: orgHeaders, body: JSON.stringify({ handle: 'wismo', name: 'WISMO', instructions: 'x' }) },
-      },
-      {
-        name: 'org get',
-        gateway: { url: `${g}/api/v1/agents/${world.orgAgentId}`, headers: orgHeaders },
-        baseline: { url: `${b}/api/v1/agents/${world.orgAgentId}`, headers: orgHeaders },
-      },
-      {
-        name: 'org list (1,000 agents)',
-        gateway: { url: `${g}/api/v1/agents?limit=25`, headers: { authorization: `Bearer ${world.smallToken}` } },
-        baseline: { url: `${b}/api/v1/agents?limit=25`, headers: orgHeaders },
-      },
-      {
-        name: `org list (${LARGE.toLocaleString('en')} agents)`,
-        gateway: { url: `${g}/api/v1/agents?limit=25`, headers: orgHeaders },
-        baseline: { url: `${b}/api/v1/agents?limit=25`, headers: orgHeaders },
-      },
-    ];
+      // Both baselines, once per workload, before the first gateway process starts.
+      if (baselines.size === 0) {
+        for (const workload of new Set(scenarios.map((s) => s.workload))) {
+          const honoRun = await drive({ ...workload.baseline(`http://127.0.0.1:${port + 1000}`, world), connections: CONNECTIONS, duration: DURATION });
+          const nodeRun = await drive({ ...workload.baseline(`http://127.0.0.1:${port + 1001}`, world), connections: CONNECTIONS, duration: DURATION });
+          baselines.set(workload.name, { hono: honoRun, node: nodeRun });
+          process.stdout.write(`baselines ${workload.label}: Hono ${honoRun.requestsPerSecond} req/s, node:http ${nodeRun.requestsPerSecond} req/s\n`);
+        }
+        await stop([hono, node]);
+      }
 
-    const only = process.env.BENCH_ONLY;
-    for (const scenario of scenarios.filter((s) => only === undefined || s.name.startsWith(only))) {
-      const base = await drive({ ...scenario.baseline, connections: CONNECTIONS, duration: DURATION });
-      const gate = await drive({ ...scenario.gateway, connections: CONNECTIONS, duration: DURATION });
-      results.push({ scenario: scenario.name, gateway: gate, baseline: base, ratio: round(gate.requestsPerSecond / base.requestsPerSecond) });
-      process.stdout.write(`${scenario.name}: ${gate.requestsPerSecond} req/s (baseline ${base.requestsPerSecond}), p50 ${gate.p50} ms, p99 ${gate.p99} ms\n`);
+      const ports = Array.from({ length: setup.instances }, (_, i) => port + i);
+      const starting = await Promise.allSettled(ports.map((p, i) => startGateway(`${setup.name} gateway ${i + 1}`, p, url, keyHex)));
+      const gateways = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      if (gateways.length < ports.length) {
+        await stop(gateways);
+        throw (starting.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+      }
+      const stopGateways = () => stop(gateways);
+      cleanups.push(stopGateways);
+      const bases = ports.map((p) => `http://127.0.0.1:${p}`);
+      const connections = Math.ceil(CONNECTIONS / setup.instances) * setup.instances;
+      if (WARMUP > 0) for (const { workload } of mine) await drive({ ...workload.gateway(bases, world), connections, duration: WARMUP });
+      for (const { workload, id } of mine) {
+        const gate = await drive({ ...workload.gateway(bases, world), connections, duration: DURATION });
+        const base = baselines.get(workload.name)!;
+        results.push({
+          scenario: id,
+          label: workload.label,
+          database: setup.database,
+          instances: setup.instances,
+          connections,
+          gateway: gate,
+          baseline: base.hono,
+          nodeBaseline: base.node,
+          ratio: round(gate.requestsPerSecond / base.hono.requestsPerSecond),
+          nodeRatio: round(gate.requestsPerSecond / base.node.requestsPerSecond),
+        });
+        process.stdout.write(`${id}: ${gate.requestsPerSecond} req/s, p50 ${gate.p50} ms, p99 ${gate.p99} ms, non-2xx+errors ${gate.non2xx + gate.errors}\n`);
+      }
+      peakRssMb[setup.name] = gateways.map((g) => (g.pid ? peakRss(g.pid) : null));
+      cleanups.splice(cleanups.indexOf(stopGateways), 1);
+      await stopGateways();
     }
   } finally {
-    const peakRssMb = gateway.pid ? peakRss(gateway.pid) : null;
-    gateway.kill('SIGTERM');
-    baseline.kill('SIGTERM');
-    await Promise.all([exited(gateway), exited(baseline)]);
-    rmSync(dir, { recursive: true, force: true });
-    report(results, peakRssMb);
+    await cleanUp();
+  }
+  report({ results, peakRssMb, loadBefore, seconds: Math.round((Date.now() - startedAt) / 1000) });
+}
+
+/** A fresh database of the kind given, with the bench's data in it; undone by `cleanUp`. */
+async function prepareDatabase(kind: Setup['database'], keyHex: string): Promise<{ world: World; url: string }> {
+  const began = Date.now();
+  const cipher = aesGcmCipher(keyHex);
+  let url: string;
+  let storage: Storage;
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    url = join(dir, 'bench.db');
+    storage = openSqliteStorage({ file: url, cipher });
+  } else {
+    url = await createPostgresDatabase();
+    storage = await openPostgresStorage({ url, cipher });
+  }
+  try {
+    const world = await provision(storage);
+    // What autovacuum would do with the rows just written, given time (it may be off on a development
+    // server): planner statistics and the visibility map. Without statistics PostgreSQL guesses, and
+    // an org get took the org's handle index and read 100,000 rows (~200 ms) instead of the key.
+    if (storage.kind === 'postgres') await (storage as PostgresStorage).pool.query('VACUUM ANALYZE');
+    process.stdout.write(`${kind}: data written in ${Math.round((Date.now() - began) / 1000)} s\n`);
+    return { world, url };
+  } finally {
+    await storage.close();
   }
 }
 
+/** `gw_bench_<random>` on `POSTGRES_SERVER`, dropped (connections and all) on the way out. */
+async function createPostgresDatabase(): Promise<string> {
+  const name = `gw_bench_${randomBytes(5).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: POSTGRES_SERVER });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}"`);
+  cleanups.push(() => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  const url = new URL(POSTGRES_SERVER);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
 /** An org of the enterprise plan with a user, numbers and agents, written straight through the core. */
-async function provision(file: string, keyHex: string) {
-  const storage = openSqliteStorage({ file, cipher: aesGcmCipher(keyHex) });
+async function provision(storage: Storage): Promise<World> {
   const uow = storage.uow;
   const core = createCore({ clock: systemClock, ids: randomIds, hasher: sha256Hasher, html: htmlSanitizer, planLimits: DEFAULT_PLAN_LIMITS });
   const org = await core.createOrg({ uow, input: { name: 'Bench Org', plan: 'enterprise' } });
@@ -166,58 +338,92 @@ async function provision(file: string, keyHex: string) {
   const { token: smallToken } = await core.createApiKey({ uow, input: { orgId: small.id, scopes: [...SCOPES] } });
 
   const now = systemClock.now();
-  const freeNumbers: string[] = [];
-  const numberCount = Number(process.env.BENCH_NUMBERS ?? 60_000);
-  await uow.write(async (repos) => {
-    for (let i = 0; i < numberCount; i++) {
-      const id = randomIds.next('pn');
-      await repos.phoneNumbers.insert({
-        id, orgId: org.id, userId: user.id, platform: 'whatsapp', metaPhoneNumberId: String(10_000_000_000 + i),
-        displayName: null, wabaId: null, createdAt: now, updatedAt: now, deletedAt: null, accessToken: 'EAAG-bench-token',
-      });
-      freeNumbers.push(id);
-    }
-  });
+  const freeNumbers = Array.from({ length: NUMBERS }, () => randomIds.next('pn'));
   const agent = (orgId: string, i: number, at: number): Agent => ({
     id: randomIds.next('agent'), orgId, userId: null, handle: `bench${i}`, name: `Bench ${i}`, description: null,
     instructions: 'Answer questions.', instructionsHtml: null, promptId: null, phoneNumberId: null, model: null, color: '#6366f1',
     avatar: null, includeSystemPrompt: true, tools: [{ name: 'shopify_get_order', connectorId: 'connector_abc' }], connectors: ['connector_abc'],
     subAgents: [], dataSources: [], isActive: true, deactivatedReason: null, deactivatedAt: null, createdAt: at, updatedAt: at, deletedAt: null,
   });
-  await uow.write(async (repos) => {
-    for (let i = 0; i < LARGE; i++) await repos.agents.insert(agent(org.id, i, now - LARGE + i));
-    for (let i = 0; i < 1000; i++) await repos.agents.insert(agent(small.id, i, now - 1000 + i));
-  });
+  // Rows in chunks of their own transactions, a few at once: PostgreSQL answers one statement at a
+  // time per connection, so one long transaction would leave both sides waiting on each other.
+  // (SQLite's single writer takes them one after the other.)
+  const chunks: ((repos: Repositories) => Promise<void>)[] = [];
+  for (let from = 0; from < NUMBERS; from += SEED_CHUNK) {
+    chunks.push(async (repos) => {
+      for (let i = from; i < Math.min(from + SEED_CHUNK, NUMBERS); i++) {
+        await repos.phoneNumbers.insert({
+          id: freeNumbers[i] as string, orgId: org.id, userId: user.id, platform: 'whatsapp', metaPhoneNumberId: String(10_000_000_000 + i),
+          displayName: null, wabaId: null, createdAt: now, updatedAt: now, deletedAt: null, accessToken: 'EAAG-bench-token',
+        });
+      }
+    });
+  }
+  for (const [orgId, count] of [[org.id, LARGE], [small.id, SMALL]] as const) {
+    for (let from = 0; from < count; from += SEED_CHUNK) {
+      chunks.push(async (repos) => {
+        for (let i = from; i < Math.min(from + SEED_CHUNK, count); i++) await repos.agents.insert(agent(orgId, i, now - count + i));
+      });
+    }
+  }
+  let next = 0;
+  const writer = async () => {
+    while (next < chunks.length) await uow.write(chunks[next++] as (repos: Repositories) => Promise<void>);
+  };
+  await Promise.all(Array.from({ length: SEED_WRITERS }, writer));
   const legacyNumber = freeNumbers.pop() as string;
   const legacyAgent = await core.createAgent({
     ctx: { actor: core.actorFor((await core.authenticate({ uow, token }))!, user.id), uow },
     input: { name: 'Legacy Bench', promptId: 'pmpt_bench', phoneNumberId: legacyNumber },
   });
-  await storage.close();
-  return { token, smallToken, userId: user.id, freeNumbers, legacyAgentId: legacyAgent.id, orgAgentId: legacyAgent.id };
+  return { token, smallToken, userId: user.id, freeNumbers, legacyAgentId: legacyAgent.id, orgAgentId: legacyAgent.id, nextNumber: 0 };
+}
+
+/** `src/main.ts` as `pnpm start` runs it, on the database given, rate limits high but enforced. */
+function startGateway(name: string, port: number, databaseUrl: string, keyHex: string): Promise<ChildProcess> {
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  return start(name, [...profile, ...START_FLAGS, '--import', 'tsx', join(gatewayRoot, 'src/main.ts')], {
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    GATEWAY_ENCRYPTION_KEY: keyHex,
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_LEGACY_PER_MINUTE: '10000000',
+    RATE_LIMIT_LEGACY_PER_HOUR: '100000000',
+    RATE_LIMIT_ORG_PER_MINUTE: '10000000',
+    RATE_LIMIT_ORG_PER_HOUR: '100000000',
+  }, port);
 }
 
 function start(name: string, args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
   // The request log stays on (one JSON line per request, as in production) and goes to /dev/null.
   const child = spawn(process.execPath, args, { cwd: gatewayRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     const poll = async () => {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/healthz`);
         await res.arrayBuffer();
         resolve(child);
       } catch {
-        if (Date.now() > deadline || child.exitCode !== null) reject(new Error(`${name} did not start`));
-        else setTimeout(poll, 200);
+        if (Date.now() > deadline || child.exitCode !== null) {
+          child.kill('SIGTERM');
+          reject(new Error(`${name} did not start`));
+        } else setTimeout(poll, 200);
       }
     };
     void poll();
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+async function stop(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      return gone;
+    }),
+  );
 }
 
 async function drive(options: autocannon.Options): Promise<Measure> {
@@ -243,18 +449,42 @@ function peakRss(pid: number): number | null {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-function report(results: ScenarioResult[], peakRssMb: number | null) {
-  const rows = results.map((r) => [r.scenario, r.gateway.requestsPerSecond, r.baseline.requestsPerSecond, r.ratio, r.gateway.p50, r.gateway.p99, r.gateway.non2xx + r.gateway.errors]);
-  const header = ['scenario', 'req/s', 'baseline req/s', 'ratio', 'p50 ms', 'p99 ms', 'non-2xx+errors'];
+function report(run: { results: ScenarioResult[]; peakRssMb: Partial<Record<SetupName, (number | null)[]>>; loadBefore: number[]; seconds: number }) {
+  const { results, peakRssMb, loadBefore, seconds } = run;
+  const rows = results.map((r) => [
+    r.scenario, r.gateway.requestsPerSecond, r.baseline.requestsPerSecond, r.ratio, r.nodeBaseline.requestsPerSecond, r.nodeRatio,
+    r.gateway.p50, r.gateway.p99, r.gateway.non2xx + r.gateway.errors,
+  ]);
+  const header = ['scenario', 'req/s', 'Hono req/s', 'ratio', 'node:http req/s', 'ratio', 'p50 ms', 'p99 ms', 'non-2xx+errors'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: (string | number)[]) => `| ${cells.map((c, i) => String(c).padEnd(widths[i] as number)).join(' | ')} |`;
   process.stdout.write(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n`);
-  process.stdout.write(`gateway peak RSS: ${peakRssMb ?? 'unknown'} MB\n`);
-  const out = { date: new Date().toISOString(), durationSeconds: DURATION, connections: CONNECTIONS, peakRssMb, scenarios: results };
-  writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
+  const loadAfter = loadavg().map(round);
+  for (const [setup, values] of Object.entries(peakRssMb)) process.stdout.write(`${setup} peak RSS: ${values.map((v) => v ?? 'unknown').join(', ')} MB\n`);
+  process.stdout.write(`load average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}; ${seconds} s in all\n`);
+  const out = {
+    date: new Date().toISOString(),
+    durationSeconds: DURATION,
+    connections: CONNECTIONS,
+    totalSeconds: seconds,
+    selection: process.env.BENCH_SCENARIOS?.trim() || 'all',
+    loadAverage: { before: loadBefore, after: loadAfter },
+    peakRssMb,
+    scenarios: results,
+  };
+  // latest.json always holds a whole run; a subset's results go to the temporary folder.
+  const file = out.selection === 'all' ? join(here, 'results', 'latest.json') : join(tmpdir(), 'gateway-bench-subset.json');
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`results written to ${file}\n`);
 }
 
-main().catch((error: unknown) => {
+process.once('SIGINT', () => {
+  process.stderr.write('bench interrupted: cleaning up\n');
+  void cleanUp().finally(() => process.exit(130));
+});
+
+main().catch(async (error: unknown) => {
+  await cleanUp().catch(() => {});
   process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -10,12 +10,11 @@ export const DEFAULT_TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/tes
 
 /**
  * A database of its own for one test file on the server `TEST_POSTGRES_URL` names, dropped at the
- * end, so test files run in parallel. Without TEST_POSTGRES_URL the local server is used (a machine
- * without one fails loudly on connecting); `skip` leaves PostgreSQL out on purpose, and says so.
+ * end, so test files run in parallel. Without TEST_POSTGRES_URL the local server is used; a machine
+ * without one fails loudly on connecting: the PostgreSQL suites are never left out.
  */
-export function postgresServerUrl(): string | null {
-  const url = process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
-  return url === 'skip' ? null : url;
+export function postgresServerUrl(): string {
+  return process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
 }
 
 /** A client on the test server, or an error that says what to do when there is none. */
@@ -27,8 +26,8 @@ async function connectTo(serverUrl: string): Promise<pg.Client> {
     const shown = new URL(serverUrl);
     if (shown.password !== '') shown.password = '***';
     throw new Error(
-      `The PostgreSQL test server ${shown.href} is unreachable (${(error as Error).message}). Start it, name another with ` +
-        'TEST_POSTGRES_URL=postgres://…, or set TEST_POSTGRES_URL=skip to leave the PostgreSQL tests out on purpose.',
+      `The PostgreSQL test server ${shown.href} is unreachable (${(error as Error).message}). Start it, or name another with ` +
+        'TEST_POSTGRES_URL=postgres://…',
       { cause: error },
     );
   }

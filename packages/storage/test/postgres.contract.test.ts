@@ -1,5 +1,5 @@
 import { aesGcmCipher, generateKeyHex } from '@gateway/platform';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { openPostgresStorage } from '../src';
 import { runStorageContract } from './contract';
 import { createDatabase, postgresServerUrl, truncateAll } from './postgres-database';
@@ -9,17 +9,13 @@ const cipher = aesGcmCipher(generateKeyHex());
 let database: { url: string; drop(): Promise<void> } | undefined;
 
 beforeAll(async () => {
-  if (serverUrl !== null) database = await createDatabase(serverUrl, 'contract', { migrated: true });
+  database = await createDatabase(serverUrl, 'contract', { migrated: true });
 });
 afterAll(async () => {
   await database?.drop();
 });
 
-if (serverUrl === null) {
-  describe('storage contract: postgres', () => {
-    it.skip('TEST_POSTGRES_URL=skip: the PostgreSQL storage contract was left out on purpose', () => {});
-  });
-} else {
+{
   runStorageContract(
     'postgres',
     async () => {

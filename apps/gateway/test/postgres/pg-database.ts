@@ -7,11 +7,10 @@ export const DEFAULT_TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/tes
 /**
  * A PostgreSQL database of its own for one test file, created on the server `TEST_POSTGRES_URL`
  * names and dropped afterwards, so files run in parallel. Without TEST_POSTGRES_URL the local server
- * is used; `skip` leaves PostgreSQL out on purpose.
+ * is used; a machine without one fails loudly: the suites are never left out.
  */
-export function postgresServerUrl(): string | null {
-  const url = process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
-  return url === 'skip' ? null : url;
+export function postgresServerUrl(): string {
+  return process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
 }
 
 export interface TestDatabase {

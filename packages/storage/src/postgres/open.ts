@@ -25,6 +25,7 @@ export const MIGRATION_LOCK = 7_416_202_601;
 const WRITE_ATTEMPTS = 4;
 /** How long `ready()` waits for the database before it says no. */
 const READY_TIMEOUT_MS = 1500;
+const CLIENT_TIMEOUT_GRACE_MS = 500;
 
 export interface PostgresStorageOptions {
   url: string;
@@ -63,7 +64,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     types: rowTypes,
     statement_timeout: statementTimeoutMs,
     // The client's own limit too, so a server that stops answering costs one timeout, not a hang.
-    query_timeout: statementTimeoutMs,
+    // It trails the server's by a grace, so a live server's own cancel (57014) arrives first.
+    query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
     connectionTimeoutMillis: statementTimeoutMs,
     idleTimeoutMillis: 30_000,
   });

@@ -125,6 +125,13 @@ export interface Conversation {
 
 export type MessageRole = 'user' | 'assistant';
 
+/**
+ * Where a message stands (§8): a customer's message is `received`; a reply is `pending` from when it
+ * is stored until Meta accepts it (`sent`), then `delivered`, `read`, or `failed` with a reason.
+ */
+export type MessageStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['received', 'pending', 'sent', 'delivered', 'read', 'failed'];
+
 export interface Message {
   id: string;
   conversationId: string;
@@ -136,7 +143,38 @@ export interface Message {
   /** `text`, or the platform's type for other content (`image`, `audio`, …). */
   type: string;
   platformMessageId: string | null;
+  status: MessageStatus;
+  /** Why a reply failed (the model's or Meta's error with its code, `interrupted`, `outside_window`); null unless `failed`. */
+  failureReason: string | null;
   createdAt: Millis;
+}
+
+/**
+ * The work of answering one conversation (§8), one row per conversation with customer messages
+ * waiting for a reply. A worker takes it with a lease; every claim raises `epoch`, and a worker's
+ * writes name the epoch it claimed, so a worker whose lease was taken over writes nothing.
+ */
+export interface ReplyJob {
+  conversationId: string;
+  orgId: string;
+  phoneNumberId: string;
+  /** The `seq` of the latest customer message waiting for an answer. */
+  uptoSeq: number;
+  /** The `seq` of the latest customer message a stored reply answers (0: none yet). */
+  answeredSeq: number;
+  /** `uptoSeq` when the job was last claimed: what the running turn answers. */
+  claimedSeq: number;
+  /** When the next turn may start: the debounce after the latest message, capped by `deadlineAt`. */
+  dueAt: Millis;
+  /** The first waiting message's time plus the longest wait (`REPLY_MAX_WAIT_MS`). */
+  deadlineAt: Millis;
+  epoch: number;
+  /** Until when the current claim holds; null when nobody holds it. */
+  leasedUntil: Millis | null;
+  /** Claims of this job so far. */
+  attempts: number;
+  createdAt: Millis;
+  updatedAt: Millis;
 }
 
 export interface ArchivalRecord {

@@ -6,11 +6,13 @@ import type {
   Conversation,
   ConversationStatus,
   Message,
+  MessageStatus,
   Millis,
   Org,
   PhoneNumber,
   PhoneNumberWrite,
   Platform,
+  ReplyJob,
   User,
 } from './model';
 
@@ -106,6 +108,10 @@ export interface PhoneNumberRepository {
   findByMeta(platform: Platform, metaPhoneNumberId: string): Promise<PhoneNumber | null>;
   /** Newest first. */
   list(visibility: Visibility, filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>>;
+  /** A live number by id, in any org (the reply worker's view). */
+  byId(id: string): Promise<PhoneNumber | null>;
+  /** The live number's access token, decrypted; null when it has none. Only a send asks for it. */
+  accessToken(id: string): Promise<string | null>;
 }
 
 export interface AgentFilter {
@@ -177,6 +183,77 @@ export interface MessageRepository {
   seen(phoneNumberId: string, platformMessageId: string): Promise<boolean>;
   /** Oldest first. */
   list(conversationId: string, page: PageRequest): Promise<PageResult<Message>>;
+  get(id: string): Promise<Message | null>;
+  /** The conversation's latest `limit` messages, oldest first. */
+  latest(conversationId: string, limit: number): Promise<Message[]>;
+  /** The conversation's replies still `pending`, oldest first. */
+  pending(conversationId: string): Promise<Message[]>;
+  /** The message a status callback names: by the number and Meta's id of the message. */
+  findByPlatformId(phoneNumberId: string, platformMessageId: string): Promise<Message | null>;
+  /**
+   * Compare-and-set of a message's delivery state: writes `to` (and `failureReason`, and
+   * `platformMessageId` when given and none is stored yet) only while the stored status and reason
+   * still equal `from`. Returns whether it wrote.
+   */
+  setStatus(
+    id: string,
+    from: { status: MessageStatus; failureReason: string | null },
+    to: { status: MessageStatus; failureReason: string | null; platformMessageId?: string },
+  ): Promise<boolean>;
+}
+
+/** What {@link ReplyJobRepository.enqueue} records: one customer message to answer. */
+export interface ReplyEnqueue {
+  conversationId: string;
+  orgId: string;
+  phoneNumberId: string;
+  seq: number;
+  at: Millis;
+  debounceMs: number;
+  maxWaitMs: number;
+}
+
+export type ReplyFinish = 'done' | 'again' | 'lost';
+
+/**
+ * The reply queue (§8): one {@link ReplyJob} per conversation, so one turn per conversation runs at a
+ * time. Every method but `enqueue`, `claim`, `get` and `depth` is fenced by the epoch of a claim: it
+ * writes nothing (and says so) when a later claim has taken the job.
+ */
+export interface ReplyJobRepository {
+  /**
+   * A customer message to answer. No job yet: one is created, due after the debounce, with its
+   * deadline `maxWaitMs` away. A job nobody holds: `uptoSeq` rises and the due time moves to the
+   * debounce after this message, never past the deadline. A job being answered: `uptoSeq` rises,
+   * and the due time and deadline are set for the next turn (the deadline from the first message
+   * that arrived during this one).
+   */
+  enqueue(input: ReplyEnqueue): Promise<void>;
+  /**
+   * Takes up to `limit` jobs due at `at` whose lease is free or expired, earliest due first,
+   * skipping jobs of `skipOrgIds`; each gets `epoch + 1`, `claimedSeq = uptoSeq`, `attempts + 1` and
+   * a lease until `leaseUntil`. Jobs another transaction is taking are skipped, never waited for.
+   */
+  claim(at: Millis, leaseUntil: Millis, limit: number, skipOrgIds: readonly string[]): Promise<ReplyJob[]>;
+  get(conversationId: string): Promise<ReplyJob | null>;
+  /** The job while `epoch` holds it (no later claim), else null. */
+  held(conversationId: string, epoch: number): Promise<ReplyJob | null>;
+  /** Extends the lease of `epoch`. */
+  renew(conversationId: string, epoch: number, leaseUntil: Millis): Promise<boolean>;
+  /** A reply answering `claimedSeq` is stored: `answeredSeq = claimedSeq`. */
+  markAnswered(conversationId: string, epoch: number, at: Millis): Promise<boolean>;
+  /**
+   * Ends the turn of `epoch`: the job is deleted when every waiting message is answered
+   * (`answeredSeq >= uptoSeq`: `done`); otherwise its lease is freed and the next turn waits for the
+   * due time `enqueue` set (`again`). `lost` when a later claim holds it.
+   */
+  finish(conversationId: string, epoch: number, at: Millis): Promise<ReplyFinish>;
+  /** Drops the job of `epoch` whatever waits in it (the agent no longer answers this conversation). */
+  drop(conversationId: string, epoch: number): Promise<boolean>;
+  /** Hands the job of `epoch` back unanswered: the lease is freed and it is due at `at`. */
+  release(conversationId: string, epoch: number, at: Millis): Promise<boolean>;
+  /** How many jobs are due (`dueAt <= at`, nobody holds them), waiting (not due yet) and held. */
+  depth(at: Millis): Promise<{ due: number; waiting: number; held: number }>;
 }
 
 export interface ArchivalRepository {
@@ -246,6 +323,7 @@ export interface Repositories {
   messages: MessageRepository;
   archivals: ArchivalRepository;
   idempotency: IdempotencyRepository;
+  replyJobs: ReplyJobRepository;
 }
 
 /**

@@ -77,6 +77,8 @@ export function recordInboundMessages(deps: CoreDeps) {
           text: inbound.text,
           type: inbound.type,
           platformMessageId: inbound.platformMessageId,
+          status: 'received',
+          failureReason: null,
           createdAt: now,
         };
         if (!(await repos.messages.insert(message))) {

@@ -21,10 +21,14 @@ export interface GatewayAppOptions {
   meta?: { appSecret: string | null; verifyToken: string | null };
   /** `CORS_ORIGINS`: browser origins allowed to call both dialects; none (the default), no CORS at all. */
   corsOrigins?: readonly string[];
+  /** Served at `GET /metrics` in Prometheus's text format. */
+  metrics?: { contentType: string; metrics(): Promise<string> };
+  /** Told when a webhook delivery queued a reply (the reply worker's wake-up). */
+  onRepliesQueued?: () => void;
 }
 
 /** One Hono app: health probes, the API reference, both dialects, and the root 404 and 500 for everything else. */
-export function createGatewayApp({ services, storage, logger, meta, corsOrigins = [] }: GatewayAppOptions) {
+export function createGatewayApp({ services, storage, logger, meta, corsOrigins = [], metrics, onRepliesQueued }: GatewayAppOptions) {
   const app = new Hono<GatewayEnv>();
   const unmatched = new WeakSet<Context>();
   // Outermost, so the reference's versioned assets keep their long cache header.
@@ -44,7 +48,10 @@ export function createGatewayApp({ services, storage, logger, meta, corsOrigins 
     });
     return ready ? c.json({ status: 'ready' }) : c.json({ status: 'unavailable' }, 503);
   });
-  app.on(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], ['/healthz', '/readyz'], (c) => {
+  if (metrics) {
+    app.get('/metrics', async (c) => c.body(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }));
+  }
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], ['/healthz', '/readyz', ...(metrics ? ['/metrics'] : [])], (c) => {
     c.header('Allow', 'GET, HEAD');
     return c.json({ error: { code: 'method_not_allowed', message: 'Method not allowed', request_id: c.get('requestId') } }, 405);
   });
@@ -52,7 +59,7 @@ export function createGatewayApp({ services, storage, logger, meta, corsOrigins 
   app.route('/', createDocsApp());
   app.route('/', createLegacyApp(services));
   app.route('/', createOrgApp(services));
-  app.route('/', createWebhookApp(services, { ...meta, logger }));
+  app.route('/', createWebhookApp(services, { ...meta, logger, onEnqueued: onRepliesQueued }));
 
   app.notFound((c) => {
     unmatched.add(c);

@@ -10,7 +10,7 @@ import type { Logger } from './logger';
  * storage. Unexpected errors the dialects report go to the log with their request id.
  */
 export function buildServices(
-  config: Pick<GatewayConfig, 'rateLimits' | 'authFailuresPerMinute'> & Partial<Pick<GatewayConfig, 'apiKeyCacheTtlMs'>>,
+  config: Pick<GatewayConfig, 'rateLimits' | 'authFailuresPerMinute'> & Partial<Pick<GatewayConfig, 'apiKeyCacheTtlMs' | 'replies'>>,
   storage: Pick<Storage, 'uow'>,
   logger?: Logger,
   limiters?: LimiterFactory,
@@ -21,6 +21,7 @@ export function buildServices(
     hasher: sha256Hasher,
     html: htmlSanitizer,
     planLimits: DEFAULT_PLAN_LIMITS,
+    replies: config.replies ? { debounceMs: config.replies.debounceMs, maxWaitMs: config.replies.maxWaitMs } : null,
   });
   return {
     core,

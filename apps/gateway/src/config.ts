@@ -46,7 +46,33 @@ export interface GatewayConfig {
   demo: boolean;
   /** `CORS_ORIGINS`: the exact origins (`https://app.example.com`) whose browser pages may call both dialects; empty, CORS is off. */
   corsOrigins: string[];
+  /** The reply runtime (§8); null without `OPENAI_API_KEY`: messages are stored and nobody answers. */
+  replies: ReplyConfig | null;
 }
+
+export interface ReplyConfig {
+  /** `OPENAI_API_KEY`. Never logged. */
+  apiKey: string;
+  /** `OPENAI_BASE_URL` (`https://api.openai.com/v1`). */
+  baseUrl: string;
+  /** `OPENAI_DEFAULT_MODEL` (`gpt-5-mini`). */
+  defaultModel: string;
+  /** `META_GRAPH_BASE_URL` (`https://graph.facebook.com`) and `META_GRAPH_VERSION` (`v24.0`). */
+  graph: { baseUrl: string; version: string };
+  /** `REPLY_DEBOUNCE_MS` (1500) and `REPLY_MAX_WAIT_MS` (10000). */
+  debounceMs: number;
+  maxWaitMs: number;
+  /** `REPLY_CONCURRENCY` (8): turns one instance answers at once. */
+  concurrency: number;
+  /** `REPLY_HISTORY` (20): the latest messages the model sees. */
+  history: number;
+  /** `REPLY_MODEL_TIMEOUT_MS` (60000). */
+  modelTimeoutMs: number;
+  /** `REPLY_LEASE_MS` (30000): how long a turn stays with its worker without a renewal; after a crash, how long until another instance takes it. */
+  leaseMs: number;
+}
+
+export const META_GRAPH_VERSION = 'v24.0';
 
 /** A configuration problem; its message is the one line printed before exiting. */
 export class ConfigError extends Error {
@@ -111,6 +137,23 @@ const EnvSchema = z.object({
     .enum(['1', '0', 'true', 'false'], { error: 'GATEWAY_DEMO must be 1 or 0' })
     .optional()
     .transform((value) => value === '1' || value === 'true'),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: z
+    .string()
+    .refine((raw) => /^https?:\/\//.test(raw) && URL.canParse(raw), 'OPENAI_BASE_URL must be an http:// or https:// URL')
+    .default('https://api.openai.com/v1'),
+  OPENAI_DEFAULT_MODEL: z.string().regex(/^[\w.:\/-]{1,128}$/, 'OPENAI_DEFAULT_MODEL must be a model name').default('gpt-5-mini'),
+  META_GRAPH_BASE_URL: z
+    .string()
+    .refine((raw) => /^https?:\/\//.test(raw) && URL.canParse(raw), 'META_GRAPH_BASE_URL must be an http:// or https:// URL')
+    .default('https://graph.facebook.com'),
+  META_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, 'META_GRAPH_VERSION must look like v24.0').default(META_GRAPH_VERSION),
+  REPLY_DEBOUNCE_MS: integer('REPLY_DEBOUNCE_MS', 1500, 0, 600_000),
+  REPLY_MAX_WAIT_MS: integer('REPLY_MAX_WAIT_MS', 10_000, 0, 3_600_000),
+  REPLY_CONCURRENCY: integer('REPLY_CONCURRENCY', 8, 1, 1000),
+  REPLY_HISTORY: integer('REPLY_HISTORY', 20, 1, 1000),
+  REPLY_MODEL_TIMEOUT_MS: integer('REPLY_MODEL_TIMEOUT_MS', 60_000, 100, 600_000),
+  REPLY_LEASE_MS: integer('REPLY_LEASE_MS', 30_000, 200, 3_600_000),
   CORS_ORIGINS: z
     .string()
     .optional()
@@ -190,6 +233,21 @@ export function parseConfig(env: Env): ParsedConfig {
     authFailuresPerMinute: vars.AUTH_FAILURES_PER_MINUTE,
     demo: vars.GATEWAY_DEMO,
     corsOrigins: vars.CORS_ORIGINS,
+    replies:
+      vars.OPENAI_API_KEY === null
+        ? null
+        : {
+            apiKey: vars.OPENAI_API_KEY,
+            baseUrl: vars.OPENAI_BASE_URL.replace(/\/+$/, ''),
+            defaultModel: vars.OPENAI_DEFAULT_MODEL,
+            graph: { baseUrl: vars.META_GRAPH_BASE_URL.replace(/\/+$/, ''), version: vars.META_GRAPH_VERSION },
+            debounceMs: vars.REPLY_DEBOUNCE_MS,
+            maxWaitMs: vars.REPLY_MAX_WAIT_MS,
+            concurrency: vars.REPLY_CONCURRENCY,
+            history: vars.REPLY_HISTORY,
+            modelTimeoutMs: vars.REPLY_MODEL_TIMEOUT_MS,
+            leaseMs: vars.REPLY_LEASE_MS,
+          },
   };
 }
 

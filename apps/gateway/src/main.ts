@@ -5,6 +5,10 @@ import { firstRunDemo } from './demo';
 import { startIdempotencySweep } from './housekeeping';
 import { createLogger } from './logger';
 import { openLimiters } from './limiters';
+import { createGraphClient } from './runtime/graph';
+import { createMetrics } from './runtime/metrics';
+import { createModelClient } from './runtime/model';
+import { startReplyWorker, type ReplyWorker } from './runtime/worker';
 import { listen } from './server';
 import { openGatewayStorage } from './storage';
 
@@ -45,7 +49,17 @@ async function main(): Promise<void> {
   );
   const shared = openLimiters(config.redisUrl, storage);
   const services = buildServices(config, storage, logger, shared.limiters);
-  const app = createGatewayApp({ services, storage, logger, meta: config.meta, corsOrigins: config.corsOrigins });
+  const metrics = createMetrics(() => services.core.replyQueueDepth({ uow: storage.uow }));
+  let worker: ReplyWorker | null = null;
+  const app = createGatewayApp({
+    services,
+    storage,
+    logger,
+    meta: config.meta,
+    corsOrigins: config.corsOrigins,
+    metrics: { contentType: metrics.registry.contentType, metrics: () => metrics.registry.metrics() },
+    onRepliesQueued: () => worker?.wake((config.replies?.debounceMs ?? 0) + 10),
+  });
   const http = await listen(app.fetch, config).catch(async (error: NodeJS.ErrnoException) => {
     await storage.close();
     fail(
@@ -55,6 +69,23 @@ async function main(): Promise<void> {
     );
   });
   const stopSweep = startIdempotencySweep(storage.uow, services.core.deps.clock, logger);
+  if (config.replies === null) {
+    logger.warn('replies are off: OPENAI_API_KEY is not set, so messages are stored and nobody answers');
+  } else {
+    const replies = config.replies;
+    worker = startReplyWorker({
+      core: services.core,
+      uow: storage.uow,
+      model: createModelClient({ apiKey: replies.apiKey, baseURL: replies.baseUrl, defaultModel: replies.defaultModel, timeoutMs: replies.modelTimeoutMs }),
+      graph: createGraphClient({ baseUrl: replies.graph.baseUrl, version: replies.graph.version }),
+      logger,
+      metrics,
+      concurrency: replies.concurrency,
+      history: replies.history,
+      leaseMs: replies.leaseMs,
+    });
+    logger.info({ model: replies.defaultModel, concurrency: replies.concurrency, debounce_ms: replies.debounceMs }, 'replies are on');
+  }
 
   let stoppingSince: number | null = null;
   const stop = async (signal: NodeJS.Signals) => {
@@ -67,8 +98,9 @@ async function main(): Promise<void> {
     stoppingSince = performance.now();
     stopSweep();
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
-    const { forced } = await http.shutdown(SHUTDOWN_GRACE_MS);
+    const [{ forced }, turns] = await Promise.all([http.shutdown(SHUTDOWN_GRACE_MS), worker?.stop(SHUTDOWN_GRACE_MS)]);
     if (forced) logger.warn(`requests still open after ${SHUTDOWN_GRACE_MS / 1000} s were cut off`);
+    if (turns && turns.handedBack > 0) logger.warn({ turns: turns.handedBack }, 'reply turns still running were handed back to the queue');
     try {
       await shared.close();
       await storage.close();

@@ -8,6 +8,18 @@ import { createUser, listUsers, resolvePathUser } from './use-cases/admin/users'
 import type { CoreDeps } from './use-cases/context';
 import { getConversation, listConversations, listMessages } from './use-cases/conversations/read-conversations';
 import { recordInboundMessages } from './use-cases/conversations/record-inbound-messages';
+import { applyDeliveryStatuses } from './use-cases/replies/statuses';
+import {
+  beginReplyTurn,
+  claimReplyTurns,
+  finishReplyTurn,
+  prepareSend,
+  recordSendOutcome,
+  releaseReplyTurn,
+  renewReplyLease,
+  replyQueueDepth,
+  storeReply,
+} from './use-cases/replies/turns';
 import { addPhoneNumber } from './use-cases/phone-numbers/add-phone-number';
 import { deletePhoneNumber } from './use-cases/phone-numbers/delete-phone-number';
 import { getPhoneNumber, listPhoneNumbers } from './use-cases/phone-numbers/read-phone-numbers';
@@ -31,6 +43,16 @@ export function createCore(deps: CoreDeps) {
     listConversations: listConversations(),
     listMessages: listMessages(),
     recordInboundMessages: recordInboundMessages(deps),
+    applyDeliveryStatuses: applyDeliveryStatuses(),
+    claimReplyTurns: claimReplyTurns(deps),
+    renewReplyLease: renewReplyLease(deps),
+    beginReplyTurn: beginReplyTurn(deps),
+    storeReply: storeReply(deps),
+    prepareSend: prepareSend(deps),
+    recordSendOutcome: recordSendOutcome(deps),
+    finishReplyTurn: finishReplyTurn(deps),
+    releaseReplyTurn: releaseReplyTurn(deps),
+    replyQueueDepth: replyQueueDepth(deps),
     createOrg: createOrg(deps),
     countOrgs: countOrgs(),
     listOrgs: listOrgs(),

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { InboundMessage, InboundOutcome } from '@gateway/core';
+import type { InboundMessage, InboundOutcome, StatusOutcome } from '@gateway/core';
 import { isTransient, MAX_BODY_BYTES, requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { constantTimeEqual } from '@gateway/platform';
 import { parseMetaDelivery, type IgnoredItem, type ParsedDelivery } from './meta-payload';
@@ -21,6 +21,8 @@ export interface WebhookOptions {
   /** `META_VERIFY_TOKEN`: what Meta's subscription handshake must present. Unset: the handshake is refused (403). */
   verifyToken?: string | null | undefined;
   logger?: WebhookLogger | undefined;
+  /** Called after a delivery committed work for the reply worker, so it need not wait for its next poll. */
+  onEnqueued?: (() => void) | undefined;
 }
 
 const silent: WebhookLogger = { info() {}, warn() {} };
@@ -93,9 +95,12 @@ export function createWebhookApp(services: GatewayServices, options: WebhookOpti
 
       const parsed = parseMetaDelivery(delivery);
       let outcomes: InboundOutcome[] = [];
-      if (parsed.messages.length > 0) {
+      let statusOutcomes: StatusOutcome[] = [];
+      if (parsed.messages.length > 0 || parsed.statuses.length > 0) {
         try {
-          outcomes = await services.core.recordInboundMessages({ uow: services.uow, messages: parsed.messages });
+          if (parsed.messages.length > 0) outcomes = await services.core.recordInboundMessages({ uow: services.uow, messages: parsed.messages });
+          // Statuses after messages: each is idempotent, so a redelivery after a failure here is harmless.
+          if (parsed.statuses.length > 0) statusOutcomes = await services.core.applyDeliveryStatuses({ uow: services.uow, statuses: parsed.statuses });
         } catch (error) {
           // Nothing of the batch was stored (one transaction): a 5xx makes Meta deliver it again.
           services.reportError(error, requestId);
@@ -106,7 +111,8 @@ export function createWebhookApp(services: GatewayServices, options: WebhookOpti
           return problem(c, 500, 'internal_error', 'Internal server error');
         }
       }
-      logDelivery(logger, requestId, parsed, outcomes);
+      logDelivery(logger, requestId, parsed, outcomes, statusOutcomes);
+      if (outcomes.some((o) => o.outcome === 'stored' && o.enqueued)) options.onEnqueued?.();
       return c.json({ status: 'received' }, 200);
     },
   );
@@ -129,7 +135,13 @@ export function createWebhookApp(services: GatewayServices, options: WebhookOpti
  * Messages to a number without an active agent are stored (in a conversation without an agent) and
  * counted as `stored_without_agent`. Never message text, customer ids or secrets.
  */
-function logDelivery(logger: WebhookLogger, requestId: string, parsed: ParsedDelivery, outcomes: readonly InboundOutcome[]): void {
+function logDelivery(
+  logger: WebhookLogger,
+  requestId: string,
+  parsed: ParsedDelivery,
+  outcomes: readonly InboundOutcome[],
+  statusOutcomes: readonly StatusOutcome[],
+): void {
   const counts = { stored: 0, stored_without_agent: 0, duplicate: 0, unknown_number: 0 };
   const unknown = new Map<string, { platform: string; meta_phone_number_id: string; messages: number }>();
   outcomes.forEach((outcome, index) => {
@@ -149,10 +161,12 @@ function logDelivery(logger: WebhookLogger, requestId: string, parsed: ParsedDel
   for (const item of parsed.ignored.filter((i: IgnoredItem) => i.reason === 'malformed')) {
     logger.warn({ request_id: requestId, at: item.at, detail: item.detail }, 'webhook item not understood: acknowledged, ignored');
   }
+  const statuses = { applied: 0, unchanged: 0, unknown_message: 0 };
+  for (const outcome of statusOutcomes) statuses[outcome] += 1;
   const ignored: Record<string, number> = {};
   for (const item of parsed.ignored) ignored[item.reason] = (ignored[item.reason] ?? 0) + 1;
   logger.info(
-    { request_id: requestId, object: parsed.object?.slice(0, 64) ?? null, messages: parsed.messages.length, ...counts, ignored },
+    { request_id: requestId, object: parsed.object?.slice(0, 64) ?? null, messages: parsed.messages.length, ...counts, statuses, ignored },
     'webhook delivery received',
   );
 }

@@ -1,9 +1,9 @@
-import type { InboundMessage } from '@gateway/core';
+import type { DeliveryStatus, InboundMessage } from '@gateway/core';
 import { isStorableText } from '@gateway/http';
 
 /**
  * Pure parsing of Meta webhook deliveries (WhatsApp Cloud API and Instagram messaging) into the
- * core's `InboundMessage`s. No HTTP, no I/O, no clock: the same JSON always gives the same result.
+ * core's `InboundMessage`s and `DeliveryStatus`es. No HTTP, no I/O, no clock: the same JSON always gives the same result.
  *
  * Everything in a delivery that is not a customer's message is returned as an ignored item with a
  * reason, so the caller can acknowledge it and log what it skipped. Ignored items never carry
@@ -11,7 +11,7 @@ import { isStorableText } from '@gateway/http';
  */
 
 export type IgnoredReason =
-  /** WhatsApp `statuses[]`: sent / delivered / read / failed callbacks for the business's own messages. */
+  /** A WhatsApp `statuses[]` entry of a kind the gateway does not track (sent, delivered, read and failed are parsed into `statuses`). */
   | 'status'
   /** Instagram echo of a message the business sent (`is_echo: true`, or sent by the account itself). */
   | 'echo'
@@ -45,6 +45,8 @@ export interface ParsedDelivery {
   object: string | null;
   /** Customer messages, in the order of the delivery. */
   messages: InboundMessage[];
+  /** Delivery statuses of the business's own messages (WhatsApp `statuses[]`, Instagram `read` events), in order. */
+  statuses: DeliveryStatus[];
   ignored: IgnoredItem[];
 }
 
@@ -108,7 +110,7 @@ const arrayAt = (value: unknown): unknown[] => (Array.isArray(value) ? value : [
 
 /** Parses one delivery (the JSON body of a webhook POST, already parsed). */
 export function parseMetaDelivery(delivery: unknown): ParsedDelivery {
-  const out: ParsedDelivery = { object: null, messages: [], ignored: [] };
+  const out: ParsedDelivery = { object: null, messages: [], statuses: [], ignored: [] };
   if (!isObject(delivery)) {
     out.ignored.push({ reason: 'malformed', at: '$', detail: 'delivery is not a JSON object' });
     return out;
@@ -170,13 +172,20 @@ function parseWhatsAppValue(value: unknown, at: string, out: ParsedDelivery): vo
     out.ignored.push({ reason: 'malformed', at, detail: 'value is not an object' });
     return;
   }
+  const metaPhoneNumberId = isObject(value.metadata) ? idOf(value.metadata.phone_number_id) : null;
   arrayAt(value.statuses).forEach((status, index) => {
-    const kind = isObject(status) && typeof status.status === 'string' ? clip(status.status) : 'unknown';
-    out.ignored.push({ reason: 'status', at: `${at}.statuses[${index}]`, detail: `status ${kind}` });
+    const statusAt = `${at}.statuses[${index}]`;
+    const parsed = parseWhatsAppStatus(status);
+    if (typeof parsed === 'string') {
+      out.ignored.push({ reason: 'status', at: statusAt, detail: parsed });
+    } else if (metaPhoneNumberId === null) {
+      out.ignored.push({ reason: 'malformed', at: statusAt, detail: 'metadata.phone_number_id is missing' });
+    } else {
+      out.statuses.push({ platform: 'whatsapp', metaPhoneNumberId, ...parsed });
+    }
   });
   const messages = arrayAt(value.messages);
   if (messages.length === 0) return;
-  const metaPhoneNumberId = isObject(value.metadata) ? idOf(value.metadata.phone_number_id) : null;
   if (metaPhoneNumberId === null) {
     messages.forEach((_, index) =>
       out.ignored.push({ reason: 'malformed', at: `${at}.messages[${index}]`, detail: 'metadata.phone_number_id is missing' }),
@@ -192,6 +201,36 @@ function parseWhatsAppValue(value: unknown, at: string, out: ParsedDelivery): vo
     }
     out.messages.push({ platform: 'whatsapp', metaPhoneNumberId, ...parsed });
   });
+}
+
+const DELIVERY_STATES = new Set(['sent', 'delivered', 'read', 'failed']);
+
+/**
+ * One `statuses[]` entry: `{id, status, recipient_id, biz_opaque_callback_data?, errors?}`, or a short
+ * log-safe reason it is not one the gateway tracks (`deleted`, `warning`, other kinds).
+ */
+function parseWhatsAppStatus(status: unknown): Omit<DeliveryStatus, 'platform' | 'metaPhoneNumberId'> | string {
+  if (!isObject(status) || typeof status.status !== 'string') return 'status without a kind';
+  if (!DELIVERY_STATES.has(status.status)) return `status ${clip(status.status)}`;
+  const platformMessageId = idOf(status.id);
+  if (platformMessageId === null) return `status ${status.status} without a message id`;
+  const callbackData = idOf(status.biz_opaque_callback_data);
+  return {
+    platformMessageId,
+    status: status.status as DeliveryStatus['status'],
+    failureReason: status.status === 'failed' ? metaFailure(status.errors) : null,
+    callbackData,
+  };
+}
+
+/** Meta's error of a failed status as a reason: `meta 131047: Re-engagement message`, at most 300 characters. */
+function metaFailure(errors: unknown): string {
+  const first = arrayAt(errors)[0];
+  if (!isObject(first)) return 'meta: failed';
+  const code = typeof first.code === 'number' || typeof first.code === 'string' ? String(first.code).slice(0, 16) : null;
+  const title = [first.title, first.message].find((t): t is string => typeof t === 'string' && isUnicodeText(t)) ?? null;
+  const reason = `meta${code ? ` ${code}` : ''}${title ? `: ${title}` : ': failed'}`;
+  return reason.length <= 300 ? reason : `${reason.slice(0, 299)}…`;
 }
 
 type Parsed = Omit<InboundMessage, 'platform' | 'metaPhoneNumberId'> | Omit<IgnoredItem, 'at'>;
@@ -274,6 +313,17 @@ function parseInstagramEvent(event: unknown, accountId: string | null, at: strin
     return;
   }
   const message = event.message;
+  if (isObject(event.read) && !isObject(message)) {
+    // The customer read the business's messages up to `read.mid`: that reply is `read`.
+    const mid = idOf(event.read.mid);
+    const business = (isObject(event.recipient) ? idOf(event.recipient.id) : null) ?? accountId;
+    if (mid === null || business === null) {
+      out.ignored.push({ reason: 'malformed', at, detail: 'read event without read.mid or recipient.id' });
+    } else {
+      out.statuses.push({ platform: 'instagram', metaPhoneNumberId: business, platformMessageId: mid, status: 'read', failureReason: null, callbackData: null });
+    }
+    return;
+  }
   if (!isObject(message)) {
     const kind = Object.keys(event).find((key) => !['sender', 'recipient', 'timestamp'].includes(key)) ?? 'empty';
     out.ignored.push({ reason: 'unsupported_event', at, detail: `event ${clip(kind)}` });

@@ -15,6 +15,12 @@ export interface CoreDeps {
   hasher: TokenHasher;
   html: HtmlSanitizer;
   planLimits: PlanLimits;
+  /**
+   * §8: when set, a customer message to a conversation whose agent is active is stored with the work
+   * to answer it, due after `debounceMs` of quiet and at most `maxWaitMs` after the first waiting
+   * message. Unset (no model configured), messages are stored and nobody answers.
+   */
+  replies?: { debounceMs: number; maxWaitMs: number } | null;
 }
 
 /** Who is calling: an API key of one org, seeing the whole org or (legacy) one user's numbers. */

@@ -16,7 +16,15 @@ export interface InboundMessage {
 }
 
 export type InboundOutcome =
-  | { outcome: 'stored'; conversationId: string; messageId: string; newConversation: boolean; agentId: string | null }
+  | {
+      outcome: 'stored';
+      conversationId: string;
+      messageId: string;
+      newConversation: boolean;
+      agentId: string | null;
+      /** Whether a reply was queued with it (§8: replies are on and the conversation's agent is active). */
+      enqueued: boolean;
+    }
   | { outcome: 'duplicate' }
   | { outcome: 'unknown_number' };
 
@@ -85,7 +93,21 @@ export function recordInboundMessages(deps: CoreDeps) {
           // Another writer stored it between the check and the insert: let the batch fail and be retried.
           throw new Error(`platform message ${inbound.platformMessageId} was stored concurrently`);
         }
-        outcomes.push({ outcome: 'stored', conversationId: conversation.id, messageId: message.id, newConversation, agentId: conversation.agentId });
+        const answeredBy = deps.replies && conversation.agentId !== null ? await repos.agents.activeOnPhoneNumber(phone.id) : null;
+        const enqueued = deps.replies != null && answeredBy !== null && answeredBy.id === conversation.agentId;
+        if (enqueued && deps.replies) {
+          // §8: the work to answer commits with the message, so a crash can lose neither.
+          await repos.replyJobs.enqueue({
+            conversationId: conversation.id,
+            orgId: conversation.orgId,
+            phoneNumberId: phone.id,
+            seq,
+            at: now,
+            debounceMs: deps.replies.debounceMs,
+            maxWaitMs: deps.replies.maxWaitMs,
+          });
+        }
+        outcomes.push({ outcome: 'stored', conversationId: conversation.id, messageId: message.id, newConversation, agentId: conversation.agentId, enqueued });
       }
       return outcomes;
     });

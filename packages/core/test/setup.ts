@@ -2,8 +2,8 @@ import { createCore, SCOPES, type Actor, type Ctx, type Plan, type PlanLimits } 
 import { createMemoryUnitOfWork, testDeps } from '../src/testing';
 
 /** A fresh world: one org with two users, each owning a WhatsApp number, and actors for both dialects. */
-export async function world(options: { plan?: Plan; planLimits?: PlanLimits } = {}) {
-  const deps = testDeps(options.planLimits ? { planLimits: options.planLimits } : {});
+export async function world(options: { plan?: Plan; planLimits?: PlanLimits; replies?: { debounceMs: number; maxWaitMs: number } } = {}) {
+  const deps = testDeps({ ...(options.planLimits ? { planLimits: options.planLimits } : {}), ...(options.replies ? { replies: options.replies } : {}) });
   const uow = createMemoryUnitOfWork();
   const core = createCore(deps);
   const org = await core.createOrg({ uow, input: { name: 'Acme', plan: options.plan ?? 'pro' } });

@@ -21,6 +21,8 @@ export interface TestGatewayOptions {
   legacyLimits?: WindowLimits;
   orgLimits?: WindowLimits;
   authFailuresPerMinute?: number;
+  /** §8: customer messages to an active agent queue a reply with these timings; unset, nobody answers. */
+  replies?: { debounceMs: number; maxWaitMs: number };
 }
 
 /**
@@ -63,6 +65,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     hasher: sha256Hasher,
     html: htmlSanitizer,
     planLimits: options.planLimits ?? DEFAULT_PLAN_LIMITS,
+    replies: options.replies ?? null,
   });
   const services: GatewayServices = {
     core,

@@ -1,10 +1,11 @@
+import { insideServiceWindow, SERVICE_WINDOW_MS } from '@gateway/core';
+
 /**
- * Meta's customer service window (contract §8, "The 24-hour window"): a free-form reply may go out
- * only within 24 hours of the customer's last message. Pure: the caller passes the clock's reading,
- * and checks right before each send, since a queue or a retry can cross the boundary.
+ * Meta's customer service window (contract §8, "The 24-hour window"): the core's rule
+ * (`insideServiceWindow`, which the turn checks right before each send), taking dates as well.
  */
 
-export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+export { SERVICE_WINDOW_MS };
 
 /**
  * True while less than 24 hours have passed since the customer's last message; false at 24 hours
@@ -13,8 +14,5 @@ export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
  */
 export function insideWindow(lastCustomerMessageAt: Date | string | number | null | undefined, now: Date | number): boolean {
   if (lastCustomerMessageAt === null || lastCustomerMessageAt === undefined) return false;
-  const last = new Date(lastCustomerMessageAt).getTime();
-  const at = new Date(now).getTime();
-  if (Number.isNaN(last) || Number.isNaN(at)) return false;
-  return at - last < SERVICE_WINDOW_MS;
+  return insideServiceWindow(new Date(lastCustomerMessageAt).getTime(), new Date(now).getTime());
 }

@@ -33,7 +33,16 @@ export interface FakeGraphApi extends FakeServer<GraphStep> {
   baseUrl: string;
   /** The message ids handed out so far, in order. */
   sentIds: string[];
+  /** Read receipts do not use the script: they are answered from these steps, in order, then with success. */
+  scriptReads(...steps: GraphStep[]): void;
+  /** The recorded sends (text messages), without read receipts. */
+  sends(): RecordedRequest[];
 }
+
+const isReadReceipt = (request: RecordedRequest) => {
+  const body = request.body as Record<string, unknown> | null;
+  return typeof body === 'object' && body !== null && body.messaging_product === 'whatsapp' && body.status === 'read';
+};
 
 const MESSAGES = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/;
 
@@ -98,14 +107,21 @@ export async function fakeGraphApi(): Promise<FakeGraphApi> {
     return { status: chosen.status, headers: { 'content-type': chosen.contentType ?? 'text/html' }, body: chosen.body ?? '<html><body>Bad Gateway</body></html>' };
   }
 
-  const server = await startFakeServer<GraphStep>((step, request) => answer(step, request));
+  const reads: GraphStep[] = [];
+  const server = await startFakeServer<GraphStep>(
+    (step, request) => answer(isReadReceipt(request) ? reads.shift() : step, request),
+    (request) => !isReadReceipt(request),
+  );
   return {
     ...server,
     baseUrl: server.origin,
     sentIds,
+    scriptReads: (...steps) => void reads.push(...steps),
+    sends: () => server.requests.filter((r) => !isReadReceipt(r)),
     reset() {
       server.reset();
       sentIds.length = 0;
+      reads.length = 0;
     },
   };
 }

@@ -60,7 +60,8 @@ export function transportAnswer(step: TransportStep): Answer {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function startFakeServer<Step>(resolve: Resolve<Step>): Promise<FakeServer<Step>> {
+/** `takesStep`: whether a request is answered from the script (default: every request). */
+export async function startFakeServer<Step>(resolve: Resolve<Step>, takesStep: (request: RecordedRequest) => boolean = () => true): Promise<FakeServer<Step>> {
   const requests: RecordedRequest[] = [];
   let queue: Step[] = [];
   let fallback: Step | undefined;
@@ -88,7 +89,7 @@ export async function startFakeServer<Step>(resolve: Resolve<Step>): Promise<Fak
     for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
     const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers, body, raw };
     const index = requests.push(recorded) - 1;
-    const step = queue.length > 0 ? queue.shift() : fallback;
+    const step = !takesStep(recorded) ? undefined : queue.length > 0 ? queue.shift() : fallback;
     const delayMs = (step as { delayMs?: number } | undefined)?.delayMs ?? 0;
     if (delayMs > 0) await sleep(delayMs);
     const answer = await resolve(step, recorded, index);

@@ -61,6 +61,8 @@ export function presentMessage(message: Message) {
     conversation_id: message.conversationId,
     sender: message.role === 'assistant' ? ('agent' as const) : ('user' as const),
     text: message.text,
+    status: message.status,
+    failure_reason: message.failureReason,
     created_at: legacyTimestamp(message.createdAt),
   };
 }

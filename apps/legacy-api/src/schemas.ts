@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { errorHeaders, METHOD_NOT_ALLOWED, successHeaders } from './openapi';
+import { MESSAGE_STATUSES } from '@gateway/core';
 
 /**
  * Request and response schemas shared by the legacy routes. Request schemas only check shapes and
@@ -140,6 +141,8 @@ export const Message = z
     conversation_id: z.string(),
     sender: z.enum(['user', 'agent']),
     text: z.string(),
+    status: z.enum(MESSAGE_STATUSES).openapi({ description: "Where the message stands. `received`: a customer's message. Replies: `pending` (stored, not yet accepted by Meta), `sent` (Meta accepted it), `delivered` and `read` (from Meta's status callbacks), `failed` (see `failure_reason`)." }),
+    failure_reason: z.string().nullable().openapi({ description: "Why a reply failed, null unless `status` is `failed`: the model's or Meta's error with its code (`model API 400 invalid_prompt`, `meta 131047 (HTTP 400): …`), `interrupted` (a send whose outcome a crash or a lost answer made unknown; a later status callback from Meta can still settle it), `outside_window` (more than 24 hours after the customer's last message), or `agent_unavailable` (the agent stopped answering the conversation before the send)." }),
     created_at: Timestamp,
   })
   .openapi('Message');

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Conversation } from '@gateway/core';
+import type { Conversation, Message } from '@gateway/core';
 import { randomIds } from '@gateway/platform';
 import { anyTimestamp, CONVERSATION_ID, expectLegacyError, expectNoUnexpected, legacyWorld, MESSAGE_ID, sleep, whatsappText, type LegacyWorld } from './helpers';
 
@@ -11,7 +11,7 @@ afterAll(() => w.gw.close());
 afterEach(() => expectNoUnexpected(w.gw));
 
 /** The agent's reply, stored as the (future) outbound path would: through the storage ports. */
-async function agentReply(conversationId: string, text: string) {
+async function agentReply(conversationId: string, text: string, status: Message['status'] = 'sent', failureReason: string | null = null) {
   await w.gw.uow.write(async (repos) => {
     const conversation = (await repos.conversations.get({ orgId: w.gw.org.id }, conversationId)) as Conversation;
     const at = Date.now();
@@ -25,6 +25,8 @@ async function agentReply(conversationId: string, text: string) {
       text,
       type: 'text',
       platformMessageId: null,
+      status,
+      failureReason,
       createdAt: at,
     });
   });
@@ -75,9 +77,9 @@ describe('R2: archival, read through the legacy routes', () => {
     expect(messages.status).toBe(200);
     expect(messages.body).toEqual({
       messages: [
-        { message_id: expect.stringMatching(MESSAGE_ID), conversation_id: conversationId, sender: 'user', text: 'Hello', created_at: anyTimestamp() },
-        { message_id: expect.stringMatching(MESSAGE_ID), conversation_id: conversationId, sender: 'user', text: 'Where is my order?', created_at: anyTimestamp() },
-        { message_id: expect.stringMatching(MESSAGE_ID), conversation_id: conversationId, sender: 'agent', text: 'It ships today.', created_at: anyTimestamp() },
+        { message_id: expect.stringMatching(MESSAGE_ID), conversation_id: conversationId, sender: 'user', text: 'Hello', status: 'received', failure_reason: null, created_at: anyTimestamp() },
+        { message_id: expect.stringMatching(MESSAGE_ID), conversation_id: conversationId, sender: 'user', text: 'Where is my order?', status: 'received', failure_reason: null, created_at: anyTimestamp() },
+        { message_id: expect.stringMatching(MESSAGE_ID), conversation_id: conversationId, sender: 'agent', text: 'It ships today.', status: 'sent', failure_reason: null, created_at: anyTimestamp() },
       ],
       pagination: { total: 3, limit: 50, offset: 0, has_more: false },
     });
@@ -125,6 +127,28 @@ describe('R2: archival, read through the legacy routes', () => {
 });
 
 describe('conversation reads', () => {
+  it('§8: replies show as sender agent with their delivery status and failure reason, keys in the published order', async () => {
+    const numberId = w.gw.numbers.aliceSpare.id;
+    const agent = await w.call('POST', `${w.paths.alice}/agents`, { json: { phone_number_id: numberId, prompt_id: 'prompt_status', name: 'Status desk' } });
+    expect(agent.status).toBe(201);
+    const [stored] = await w.gw.core.recordInboundMessages({ uow: w.gw.uow, messages: [{ ...whatsappText(w.gw, '15557770001', 'wamid.status-1', 'Is it here yet?'), metaPhoneNumberId: w.gw.numbers.aliceSpare.metaPhoneNumberId }] });
+    if (stored?.outcome !== 'stored') throw new Error('not stored');
+    await agentReply(stored.conversationId, 'It was delivered.', 'delivered');
+    await agentReply(stored.conversationId, '', 'failed', 'outside_window');
+    await agentReply(stored.conversationId, 'Checking.', 'pending');
+    const res = await w.call('GET', `${w.paths.alice}/conversations/${stored.conversationId}/messages`);
+    expect(res.status).toBe(200);
+    const messages = res.body.messages as Record<string, unknown>[];
+    expect(messages.map((m) => [m.sender, m.text, m.status, m.failure_reason])).toEqual([
+      ['user', 'Is it here yet?', 'received', null],
+      ['agent', 'It was delivered.', 'delivered', null],
+      ['agent', '', 'failed', 'outside_window'],
+      ['agent', 'Checking.', 'pending', null],
+    ]);
+    expect(Object.keys(messages[0]!)).toEqual(['message_id', 'conversation_id', 'sender', 'text', 'status', 'failure_reason', 'created_at']);
+    expect((await w.call('DELETE', `${w.paths.alice}/agents/${agent.body.agent_id}`)).status).toBe(200);
+  });
+
   it("R11: filters naming ids outside the caller's scope are an empty list; paths naming them are 404", async () => {
     const otherActor = { orgId: w.gw.other.id, ownerUserId: w.gw.carol.id };
     const otherAgent = await w.gw.core.createAgent({

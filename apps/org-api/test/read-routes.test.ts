@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Message } from '@gateway/core';
+import { randomIds } from '@gateway/platform';
 import { ConversationSchema, MessageSchema } from '../src/schemas/conversations';
 import { OrgSchema } from '../src/schemas/org';
 import { PhoneNumberSchema } from '../src/schemas/phone-numbers';
@@ -135,8 +137,40 @@ describe('GET /api/v1/conversations', () => {
       conversation_id: conv.id,
       role: 'user',
       content: expect.any(String),
+      status: 'received',
+      failure_reason: null,
       created_at: expect.stringMatching(ISO_MS),
     });
+    expect(Object.keys(messages.body.data[0])).toEqual(['id', 'conversation_id', 'role', 'content', 'status', 'failure_reason', 'created_at']);
+  });
+
+  it('§8: replies show as assistant messages with their delivery status and failure reason', async () => {
+    const { a } = await setup();
+    const conv = (await w.api.get(`/conversations?agent_id=${a.id}`)).body.data[0];
+    const replies: [string, Message['status'], string | null][] = [
+      ['Order 42 ships today.', 'read', null],
+      ['', 'failed', 'meta 131047 (HTTP 400): Re-engagement message'],
+      ['Still there?', 'failed', 'interrupted'],
+      ['One moment.', 'pending', null],
+    ];
+    await w.gw.uow.write(async (repos) => {
+      for (const [text, status, failureReason] of replies) {
+        const at = Date.now();
+        const seq = await repos.conversations.recordMessage(conv.id, at);
+        await repos.messages.insert({
+          id: randomIds.next('msg'), conversationId: conv.id, phoneNumberId: conv.phone_number_id, seq, role: 'assistant',
+          text, type: 'text', platformMessageId: null, status, failureReason, createdAt: at,
+        });
+      }
+    });
+    const messages = await w.api.get(`/conversations/${conv.id}/messages`);
+    expect(messages.status).toBe(200);
+    for (const m of messages.body.data) expect(MessageSchema.strict().safeParse(m).success).toBe(true);
+    expect(messages.body.data.map((m: Record<string, unknown>) => [m.role, m.content, m.status, m.failure_reason])).toEqual([
+      ['user', 'Hi', 'received', null],
+      ['user', 'Where is order 42?', 'received', null],
+      ...replies.map(([text, status, reason]) => ['assistant', text, status, reason]),
+    ]);
   });
 
   it('an unknown or foreign conversation is 404 conversation_not_found, for it and its messages', async () => {

@@ -130,7 +130,7 @@ export type MessageRole = 'user' | 'assistant';
  * is stored until Meta accepts it (`sent`), then `delivered`, `read`, or `failed` with a reason.
  */
 export type MessageStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['received', 'pending', 'sent', 'delivered', 'read', 'failed'];
+export const MESSAGE_STATUSES = ['received', 'pending', 'sent', 'delivered', 'read', 'failed'] as const satisfies readonly MessageStatus[];
 
 export interface Message {
   id: string;

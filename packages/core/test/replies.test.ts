@@ -122,6 +122,8 @@ describe('§8 the reply queue, in the core', () => {
     await w.core.beginReplyTurn({ uow: w.uow, conversationId, epoch: job.epoch, historyLimit: 20 });
     const stored = await w.core.storeReply({ uow: w.uow, conversationId, epoch: job.epoch, parts: ['From the old agent.'] });
     if (stored.kind !== 'stored') throw new Error(stored.kind);
+    // R1–R2: the old agent lets the number go, a new one takes it and archives the conversation.
+    await w.core.deleteAgent({ ctx: w.ctx(), id: w.agent.id });
     await w.core.createAgent({ ctx: w.ctx(), input: { name: 'New desk', instructions, phoneNumberId: w.aliceNumber.id } });
     expect(await w.core.prepareSend({ uow: w.uow, conversationId, epoch: job.epoch, messageId: stored.messages[0]!.id })).toEqual({
       kind: 'skipped',

@@ -93,7 +93,6 @@ const start = (url: string) =>
       REPLY_DEBOUNCE_MS: '50',
       REPLY_LEASE_MS: String(LEASE_MS),
       REPLY_MODEL_TIMEOUT_MS: '20000',
-      LOG_LEVEL: 'warn',
     }),
   );
 

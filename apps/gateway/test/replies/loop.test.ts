@@ -184,7 +184,7 @@ describe('replies: the whole loop', () => {
   it('a long reply is split at paragraph boundaries, each part stored and sent on its own, in order', async () => {
     const w = (world = await replyWorld());
     await w.createAgent(w.gw.numbers.bob.id);
-    const paragraph = (n: number) => `${`Paragraph ${n} `.repeat(40).trim()}.`;
+    const paragraph = (n: number) => `${`Paragraph ${n} `.repeat(70).trim()}.`;
     w.model.setDefault({ text: [paragraph(1), paragraph(2), paragraph(3)].join('\n\n') });
     await w.instagram('Tell me everything');
     await w.until(() => Promise.resolve(sent(w).length), (n) => n >= 3);
@@ -203,7 +203,7 @@ describe('replies: delivery statuses', () => {
   it('move forwards only, in any order and any number of times; failed carries Meta’s error', async () => {
     const w = (world = await replyWorld());
     await w.createAgent(w.gw.numbers.alice.id);
-    w.model.setDefault({ text: 'One.\n\n' + 'x'.repeat(4090) });
+    w.model.setDefault({ text: 'One.\n\n' + 'x'.repeat(4095) });
     await w.whatsapp(['Hi']);
     await w.until(() => w.messages(w.gw.numbers.alice.id), (m) => m.filter((x) => x.status === 'sent').length === 2);
     const [first, second] = w.graph.sentIds;
@@ -305,10 +305,12 @@ describe('replies: failures', () => {
 describe('replies: the agent decides at send time', () => {
   it('a takeover while the model is asked drops the reply: nothing goes out from the old agent', async () => {
     const w = (world = await replyWorld());
-    await w.createAgent(w.gw.numbers.alice.id, { name: 'Old desk' });
+    const old = await w.createAgent(w.gw.numbers.alice.id, { name: 'Old desk' });
     w.model.script({ text: 'From the old agent.', delayMs: 400 });
     await w.whatsapp(['Hi']);
     await w.until(() => Promise.resolve(w.model.requests.length), (n) => n >= 1);
+    // R1–R2: the old agent lets the number go and a new one takes it, archiving the conversation.
+    await w.gw.core.deleteAgent({ ctx: w.ctx, id: old.id });
     await w.createAgent(w.gw.numbers.alice.id, { name: 'New desk' });
     await w.until(() => Promise.resolve(w.turns().length), (n) => n >= 1);
     await sleep(200);

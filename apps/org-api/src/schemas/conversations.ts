@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { Conversation, Message } from '@gateway/core';
+import { MESSAGE_STATUSES, type Conversation, type Message } from '@gateway/core';
 import { iso, isoOrNull, Timestamp } from './common';
 
 export const ConversationSchema = z
@@ -25,6 +25,8 @@ export const MessageSchema = z
     conversation_id: z.string(),
     role: z.enum(['user', 'assistant']),
     content: z.string(),
+    status: z.enum(MESSAGE_STATUSES).openapi({ description: "Where the message stands. `received`: a customer's message. Replies: `pending` (stored, not yet accepted by Meta), `sent` (Meta accepted it), `delivered` and `read` (from Meta's status callbacks), `failed` (see `failure_reason`)." }),
+    failure_reason: z.string().nullable().openapi({ description: "Why a reply failed, null unless `status` is `failed`: the model's or Meta's error with its code (`model API 400 invalid_prompt`, `meta 131047 (HTTP 400): …`), `interrupted` (a send whose outcome a crash or a lost answer made unknown; a later status callback from Meta can still settle it), `outside_window` (more than 24 hours after the customer's last message), or `agent_unavailable` (the agent stopped answering the conversation before the send)." }),
     created_at: Timestamp,
   })
   .openapi('Message');
@@ -47,5 +49,13 @@ export function toConversation(c: Conversation): ConversationView {
 }
 
 export function toMessage(m: Message): MessageView {
-  return { id: m.id, conversation_id: m.conversationId, role: m.role, content: m.text, created_at: iso(m.createdAt) };
+  return {
+    id: m.id,
+    conversation_id: m.conversationId,
+    role: m.role,
+    content: m.text,
+    status: m.status,
+    failure_reason: m.failureReason,
+    created_at: iso(m.createdAt),
+  };
 }

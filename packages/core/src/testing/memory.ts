@@ -1,5 +1,5 @@
 import { DomainError, validationFailed } from '../errors';
-import { summarizeAgent, type Agent, type ApiKey, type ArchivalRecord, type Conversation, type Message, type Org, type PhoneNumber, type PhoneNumberWrite, type User } from '../model';
+import { summarizeAgent, type Agent, type ApiKey, type ArchivalRecord, type Conversation, type Message, type Org, type PhoneNumber, type PhoneNumberWrite, type ReplyJob, type User } from '../model';
 import type {
   ArchivedGroup,
   ClaimResult,
@@ -28,6 +28,7 @@ interface State {
   messages: Map<string, Message>;
   archivals: Map<string, ArchivalRecord>;
   idempotency: Map<string, IdempotencyRecord>;
+  replyJobs: Map<string, ReplyJob>;
 }
 
 const emptyState = (): State => ({
@@ -41,6 +42,7 @@ const emptyState = (): State => ({
   messages: new Map(),
   archivals: new Map(),
   idempotency: new Map(),
+  replyJobs: new Map(),
 });
 
 const copyState = (s: State): State => {
@@ -81,6 +83,12 @@ function compareKeys(a: SortKey, b: SortKey): number {
 const newestFirst = <T>(rows: T[], keyOf: (row: T) => SortKey) => rows.sort((x, y) => compareKeys(keyOf(y), keyOf(x)));
 
 function repositories(s: State): Repositories {
+  const updateJob = (conversationId: string, epoch: number, change: (job: ReplyJob) => ReplyJob): boolean => {
+    const job = s.replyJobs.get(conversationId);
+    if (!job || job.epoch !== epoch) return false;
+    s.replyJobs.set(conversationId, change(job));
+    return true;
+  };
   const phoneVisible = (v: Visibility, phoneId: string | null): boolean => {
     if (phoneId === null) return v.ownerUserId === undefined;
     const phone = s.phoneNumbers.get(phoneId);
@@ -180,6 +188,14 @@ function repositories(s: State): Repositories {
           [...s.phoneNumbers.values()].find((p) => p.deletedAt === null && p.platform === platform && p.metaPhoneNumberId === metaId) ??
             null,
         ),
+      byId: async (id) => {
+        const phone = s.phoneNumbers.get(id);
+        return phone && phone.deletedAt === null ? clone(phone) : null;
+      },
+      accessToken: async (id) => {
+        const phone = s.phoneNumbers.get(id);
+        return phone && phone.deletedAt === null ? (s.accessTokens.get(id) ?? null) : null;
+      },
       list: async (v, filter, request) => {
         const keyOf = (p: PhoneNumber): SortKey => ({ at: p.createdAt, id: p.id });
         const rows = [...s.phoneNumbers.values()].filter(
@@ -292,6 +308,93 @@ function repositories(s: State): Repositories {
         const keyOf = (m: Message): SortKey => ({ at: m.seq, id: m.id });
         const rows = [...s.messages.values()].filter((m) => m.conversationId === conversationId).sort((a, b) => a.seq - b.seq);
         return page(rows, request, keyOf, true);
+      },
+      get: async (id) => clone(s.messages.get(id) ?? null),
+      latest: async (conversationId, limit) =>
+        [...s.messages.values()]
+          .filter((m) => m.conversationId === conversationId)
+          .sort((a, b) => a.seq - b.seq)
+          .slice(-limit)
+          .map(clone),
+      pending: async (conversationId) =>
+        [...s.messages.values()]
+          .filter((m) => m.conversationId === conversationId && m.role === 'assistant' && m.status === 'pending')
+          .sort((a, b) => a.seq - b.seq)
+          .map(clone),
+      findByPlatformId: async (phoneId, pmid) =>
+        clone([...s.messages.values()].find((m) => m.phoneNumberId === phoneId && m.platformMessageId === pmid) ?? null),
+      setStatus: async (id, from, to) => {
+        const m = s.messages.get(id);
+        if (!m || m.status !== from.status || m.failureReason !== from.failureReason) return false;
+        const pmid = to.platformMessageId;
+        if (pmid !== undefined && m.platformMessageId === null) {
+          const taken = [...s.messages.values()].some((o) => o.id !== id && o.phoneNumberId === m.phoneNumberId && o.platformMessageId === pmid);
+          if (taken) return false;
+        }
+        s.messages.set(id, { ...m, status: to.status, failureReason: to.failureReason, platformMessageId: m.platformMessageId ?? pmid ?? null });
+        return true;
+      },
+    },
+    replyJobs: {
+      enqueue: async ({ conversationId, orgId, phoneNumberId, seq, at, debounceMs, maxWaitMs }) => {
+        const deadline = at + maxWaitMs;
+        const debounced = Math.min(at + debounceMs, deadline);
+        const job = s.replyJobs.get(conversationId);
+        if (!job) {
+          s.replyJobs.set(conversationId, {
+            conversationId, orgId, phoneNumberId, uptoSeq: seq, answeredSeq: 0, claimedSeq: 0,
+            dueAt: debounced, deadlineAt: deadline, epoch: 0, leasedUntil: null, attempts: 0, createdAt: at, updatedAt: at,
+          });
+          return;
+        }
+        const held = job.leasedUntil !== null && job.leasedUntil > at;
+        const fresh = (held && job.uptoSeq <= job.claimedSeq) || job.uptoSeq <= job.answeredSeq;
+        const deadlineAt = fresh ? deadline : job.deadlineAt;
+        s.replyJobs.set(conversationId, { ...job, deadlineAt, dueAt: Math.min(debounced, deadlineAt), uptoSeq: Math.max(job.uptoSeq, seq), updatedAt: at });
+      },
+      claim: async (at, leaseUntil, limit, skipOrgIds) => {
+        const due = [...s.replyJobs.values()]
+          .filter((j) => j.dueAt <= at && (j.leasedUntil === null || j.leasedUntil <= at) && !skipOrgIds.includes(j.orgId))
+          .sort((a, b) => a.dueAt - b.dueAt || (a.conversationId < b.conversationId ? -1 : 1))
+          .slice(0, limit);
+        return due.map((j) => {
+          const claimed = { ...j, epoch: j.epoch + 1, claimedSeq: j.uptoSeq, attempts: j.attempts + 1, leasedUntil: leaseUntil, updatedAt: at };
+          s.replyJobs.set(j.conversationId, claimed);
+          return clone(claimed);
+        });
+      },
+      get: async (conversationId) => clone(s.replyJobs.get(conversationId) ?? null),
+      held: async (conversationId, epoch) => {
+        const job = s.replyJobs.get(conversationId);
+        return job && job.epoch === epoch ? clone(job) : null;
+      },
+      renew: async (conversationId, epoch, leaseUntil) => updateJob(conversationId, epoch, (j) => ({ ...j, leasedUntil: leaseUntil })),
+      markAnswered: async (conversationId, epoch, at) => updateJob(conversationId, epoch, (j) => ({ ...j, answeredSeq: j.claimedSeq, updatedAt: at })),
+      finish: async (conversationId, epoch, at) => {
+        const job = s.replyJobs.get(conversationId);
+        if (!job || job.epoch !== epoch) return 'lost';
+        if (job.answeredSeq >= job.uptoSeq) {
+          s.replyJobs.delete(conversationId);
+          return 'done';
+        }
+        s.replyJobs.set(conversationId, { ...job, leasedUntil: null, updatedAt: at });
+        return 'again';
+      },
+      drop: async (conversationId, epoch) => {
+        const job = s.replyJobs.get(conversationId);
+        if (!job || job.epoch !== epoch) return false;
+        s.replyJobs.delete(conversationId);
+        return true;
+      },
+      release: async (conversationId, epoch, at) => updateJob(conversationId, epoch, (j) => ({ ...j, leasedUntil: null, dueAt: at, updatedAt: at })),
+      depth: async (at) => {
+        const jobs = [...s.replyJobs.values()];
+        const held = (j: ReplyJob) => j.leasedUntil !== null && j.leasedUntil > at;
+        return {
+          due: jobs.filter((j) => !held(j) && j.dueAt <= at).length,
+          waiting: jobs.filter((j) => !held(j) && j.dueAt > at).length,
+          held: jobs.filter(held).length,
+        };
       },
     },
     archivals: {

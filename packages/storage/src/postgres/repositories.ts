@@ -54,6 +54,7 @@ import {
 import type { PgConnection } from './client';
 import { agentHandleTaken, agentIdTaken, emailTaken, guarded, phoneNumberExists, phoneNumberInUse } from './constraints';
 import { listPage } from './paging';
+import { messageStatusMethods, replyJobRepository, type Statements } from '../shared/replies';
 
 /**
  * The repositories on one connection (a pooled client inside a transaction). The SQL is the
@@ -73,6 +74,17 @@ export function postgresRepositories(conn: PgConnection, cipher: SecretCipher): 
     messages: messageRepository(conn),
     archivals: archivalRepository(conn),
     idempotency: idempotencyRepository(conn),
+    replyJobs: replyJobRepository(pgStatements(conn)),
+  };
+}
+
+/** The shared statements (../shared) over one PostgreSQL connection. */
+function pgStatements(conn: PgConnection): Statements {
+  return {
+    dialect: 'postgres',
+    all: (sql, params) => conn.all(sql, params),
+    one: (sql, params) => conn.one(sql, params),
+    run: async (sql, params) => (await conn.run(sql, params)).rowCount ?? 0,
   };
 }
 
@@ -213,6 +225,14 @@ function phoneNumberRepository(conn: PgConnection, cipher: SecretCipher): PhoneN
         { platform, meta: metaPhoneNumberId },
       );
       return row ? phoneNumberFromRow(row) : null;
+    },
+    async byId(id) {
+      const row = await conn.one<PhoneNumberRow>(`SELECT ${PHONE_NUMBER_COLUMNS} FROM phone_numbers WHERE id = @id AND deleted_at IS NULL`, { id });
+      return row ? phoneNumberFromRow(row) : null;
+    },
+    async accessToken(id) {
+      const row = await conn.one<{ access_token: string | null }>('SELECT access_token FROM phone_numbers WHERE id = @id AND deleted_at IS NULL', { id });
+      return row?.access_token ? cipher.open(row.access_token) : null;
     },
     async list(v, filter, page) {
       const { where, params } = phoneVisible(v);
@@ -456,10 +476,11 @@ function conversationRepository(conn: PgConnection): ConversationRepository {
 
 function messageRepository(conn: PgConnection): MessageRepository {
   return {
+    ...messageStatusMethods(pgStatements(conn)),
     async insert(message) {
       const result = await conn.run(
-        `INSERT INTO messages (id, conversation_id, phone_number_id, seq, role, text, type, platform_message_id, created_at)
-         VALUES (@id, @conversation_id, @phone_number_id, @seq, @role, @text, @type, @platform_message_id, @created_at)
+        `INSERT INTO messages (id, conversation_id, phone_number_id, seq, role, text, type, platform_message_id, status, failure_reason, created_at)
+         VALUES (@id, @conversation_id, @phone_number_id, @seq, @role, @text, @type, @platform_message_id, @status, @failure_reason, @created_at)
          ON CONFLICT (phone_number_id, platform_message_id) DO NOTHING`,
         { ...messageParams(message) },
       );

@@ -157,6 +157,9 @@ export const messages = pgTable(
     text: text('text').notNull(),
     type: text('type').notNull(),
     platformMessageId: text('platform_message_id'),
+    /** §8: received (customer), pending, sent, delivered, read, failed (replies). */
+    status: text('status', { enum: ['received', 'pending', 'sent', 'delivered', 'read', 'failed'] }).notNull().default('received'),
+    failureReason: text('failure_reason'),
     createdAt: millis('created_at').notNull(),
   },
   (t) => [
@@ -201,3 +204,27 @@ export const rateLimits = pgTable('rate_limits', {
   points: integer('points').notNull().default(0),
   expire: bigint('expire', { mode: 'number' }),
 });
+
+/**
+ * The reply queue (§8): one row per conversation with customer messages waiting for an answer.
+ * `epoch` fences every write of a claim; `leased_until` null means nobody holds it.
+ */
+export const replyJobs = pgTable(
+  'reply_jobs',
+  {
+    conversationId: text('conversation_id').primaryKey().references(() => conversations.id),
+    orgId: text('org_id').notNull().references(() => orgs.id),
+    phoneNumberId: text('phone_number_id').notNull().references(() => phoneNumbers.id),
+    uptoSeq: integer('upto_seq').notNull(),
+    answeredSeq: integer('answered_seq').notNull(),
+    claimedSeq: integer('claimed_seq').notNull(),
+    dueAt: millis('due_at').notNull(),
+    deadlineAt: millis('deadline_at').notNull(),
+    epoch: integer('epoch').notNull(),
+    leasedUntil: millis('leased_until'),
+    attempts: integer('attempts').notNull(),
+    createdAt: millis('created_at').notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
+  (t) => [index('reply_jobs_due_idx').on(t.dueAt)],
+);

@@ -1,4 +1,4 @@
-import type { Agent, AgentSummary, ApiKey, ArchivalRecord, Conversation, Message, Org, PhoneNumber, User } from '@gateway/core';
+import type { Agent, AgentSummary, ApiKey, ArchivalRecord, Conversation, Message, Org, PhoneNumber, ReplyJob, User } from '@gateway/core';
 import type { IdempotencyRecord } from '@gateway/core';
 
 /**
@@ -302,6 +302,8 @@ export interface MessageRow {
   text: string;
   type: string;
   platform_message_id: string | null;
+  status: Message['status'];
+  failure_reason: string | null;
   created_at: number;
 }
 
@@ -314,6 +316,8 @@ export const messageFromRow = (r: MessageRow): Message => ({
   text: r.text,
   type: r.type,
   platformMessageId: r.platform_message_id,
+  status: r.status,
+  failureReason: r.failure_reason,
   createdAt: r.created_at,
 });
 export const messageParams = (m: Message): MessageRow => ({
@@ -325,8 +329,94 @@ export const messageParams = (m: Message): MessageRow => ({
   text: m.text,
   type: m.type,
   platform_message_id: m.platformMessageId,
+  status: m.status,
+  failure_reason: m.failureReason,
   created_at: m.createdAt,
 });
+
+export interface ReplyJobRow {
+  conversation_id: string;
+  org_id: string;
+  phone_number_id: string;
+  upto_seq: number;
+  answered_seq: number;
+  claimed_seq: number;
+  due_at: number;
+  deadline_at: number;
+  epoch: number;
+  leased_until: number | null;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export const replyJobFromRow = (r: ReplyJobRow): ReplyJob => ({
+  conversationId: r.conversation_id,
+  orgId: r.org_id,
+  phoneNumberId: r.phone_number_id,
+  uptoSeq: r.upto_seq,
+  answeredSeq: r.answered_seq,
+  claimedSeq: r.claimed_seq,
+  dueAt: r.due_at,
+  deadlineAt: r.deadline_at,
+  epoch: r.epoch,
+  leasedUntil: r.leased_until,
+  attempts: r.attempts,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/**
+ * The reply queue's statements, the same text on SQLite and PostgreSQL (named `@params`). `enqueue`
+ * is one upsert: the three cases of the port (no job; a job nobody holds; a job being answered, whose
+ * next turn starts its own deadline with the first message that arrives during it).
+ */
+export const REPLY_JOB_SQL = {
+  enqueue: `INSERT INTO reply_jobs (conversation_id, org_id, phone_number_id, upto_seq, answered_seq, claimed_seq, due_at, deadline_at,
+       epoch, leased_until, attempts, created_at, updated_at)
+     VALUES (@conversation_id, @org_id, @phone_number_id, @seq, 0, 0, @debounced, @deadline, 0, NULL, 0, @at, @at)
+     ON CONFLICT (conversation_id) DO UPDATE SET
+       deadline_at = CASE
+         WHEN reply_jobs.leased_until > @at AND reply_jobs.upto_seq <= reply_jobs.claimed_seq THEN CAST(@deadline AS BIGINT)
+         WHEN reply_jobs.upto_seq <= reply_jobs.answered_seq THEN CAST(@deadline AS BIGINT)
+         ELSE reply_jobs.deadline_at END,
+       due_at = CASE
+         WHEN reply_jobs.leased_until > @at AND reply_jobs.upto_seq <= reply_jobs.claimed_seq THEN min_of(CAST(@debounced AS BIGINT), CAST(@deadline AS BIGINT))
+         WHEN reply_jobs.upto_seq <= reply_jobs.answered_seq THEN min_of(CAST(@debounced AS BIGINT), CAST(@deadline AS BIGINT))
+         ELSE min_of(CAST(@debounced AS BIGINT), reply_jobs.deadline_at) END,
+       upto_seq = max_of(reply_jobs.upto_seq, @seq),
+       updated_at = @at`,
+  claimable: `SELECT conversation_id FROM reply_jobs
+     WHERE due_at <= @at AND (leased_until IS NULL OR leased_until <= @at) AND NOT (org_id IN skip_list)
+     ORDER BY due_at, conversation_id LIMIT @limit`,
+  claim: `UPDATE reply_jobs SET epoch = epoch + 1, claimed_seq = upto_seq, attempts = attempts + 1, leased_until = @lease_until, updated_at = @at
+     WHERE conversation_id IN (claimable) RETURNING *`,
+  get: 'SELECT * FROM reply_jobs WHERE conversation_id = @conversation_id',
+  held: 'SELECT * FROM reply_jobs WHERE conversation_id = @conversation_id AND epoch = @epoch',
+  renew: 'UPDATE reply_jobs SET leased_until = @lease_until WHERE conversation_id = @conversation_id AND epoch = @epoch RETURNING epoch',
+  markAnswered:
+    'UPDATE reply_jobs SET answered_seq = claimed_seq, updated_at = @at WHERE conversation_id = @conversation_id AND epoch = @epoch RETURNING epoch',
+  finishDone:
+    'DELETE FROM reply_jobs WHERE conversation_id = @conversation_id AND epoch = @epoch AND answered_seq >= upto_seq RETURNING epoch',
+  finishAgain:
+    'UPDATE reply_jobs SET leased_until = NULL, updated_at = @at WHERE conversation_id = @conversation_id AND epoch = @epoch RETURNING epoch',
+  drop: 'DELETE FROM reply_jobs WHERE conversation_id = @conversation_id AND epoch = @epoch RETURNING epoch',
+  release:
+    'UPDATE reply_jobs SET leased_until = NULL, due_at = @at, updated_at = @at WHERE conversation_id = @conversation_id AND epoch = @epoch RETURNING epoch',
+  depth: `SELECT
+       count(*) FILTER (WHERE (leased_until IS NULL OR leased_until <= @at) AND due_at <= @at) AS due,
+       count(*) FILTER (WHERE (leased_until IS NULL OR leased_until <= @at) AND due_at > @at) AS waiting,
+       count(*) FILTER (WHERE leased_until > @at) AS held
+     FROM reply_jobs`,
+} as const;
+
+/** The message statements both drivers share. */
+export const MESSAGE_SQL = {
+  get: 'SELECT * FROM messages WHERE id = @id',
+  latest: 'SELECT * FROM (SELECT * FROM messages WHERE conversation_id = @conversation_id ORDER BY seq DESC LIMIT @limit) latest ORDER BY seq',
+  pending: "SELECT * FROM messages WHERE conversation_id = @conversation_id AND role = 'assistant' AND status = 'pending' ORDER BY seq",
+  byPlatformId: 'SELECT * FROM messages WHERE phone_number_id = @phone_number_id AND platform_message_id = @platform_message_id',
+} as const;
 
 export interface ArchivalRow {
   id: string;

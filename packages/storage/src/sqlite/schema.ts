@@ -163,6 +163,9 @@ export const messages = sqliteTable(
     text: text('text').notNull(),
     type: text('type').notNull(),
     platformMessageId: text('platform_message_id'),
+    /** §8: received (customer), pending, sent, delivered, read, failed (replies). */
+    status: text('status', { enum: ['received', 'pending', 'sent', 'delivered', 'read', 'failed'] }).notNull().default('received'),
+    failureReason: text('failure_reason'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
@@ -199,4 +202,28 @@ export const idempotencyRecords = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.keyId, t.idempotencyKey] }), index('idempotency_records_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * The reply queue (§8): one row per conversation with customer messages waiting for an answer.
+ * `epoch` fences every write of a claim; `leased_until` null means nobody holds it.
+ */
+export const replyJobs = sqliteTable(
+  'reply_jobs',
+  {
+    conversationId: text('conversation_id').primaryKey().references(() => conversations.id),
+    orgId: text('org_id').notNull().references(() => orgs.id),
+    phoneNumberId: text('phone_number_id').notNull().references(() => phoneNumbers.id),
+    uptoSeq: integer('upto_seq').notNull(),
+    answeredSeq: integer('answered_seq').notNull(),
+    claimedSeq: integer('claimed_seq').notNull(),
+    dueAt: integer('due_at').notNull(),
+    deadlineAt: integer('deadline_at').notNull(),
+    epoch: integer('epoch').notNull(),
+    leasedUntil: integer('leased_until'),
+    attempts: integer('attempts').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('reply_jobs_due_idx').on(t.dueAt)],
 );

@@ -147,6 +147,8 @@ export const aMessage = (id: string, conversation: Conversation, seq: number, ov
   text: `message ${id}`,
   type: 'text',
   platformMessageId: `wamid.${id}`,
+  status: 'received',
+  failureReason: null,
   createdAt: T0 + seq,
   ...over,
 });

@@ -1,7 +1,9 @@
 import type { ArchivalRepository, ArchivedGroup, ConversationRepository, MessageRepository, Visibility } from '@gateway/core';
 import type { Connection } from '../connection';
 import { guarded } from '../constraints';
+import { messageStatusMethods } from '../../shared/replies';
 import { listPage } from '../paging';
+import { sqliteStatements } from './statements';
 import {
   archivalFromRow,
   archivalParams,
@@ -120,11 +122,12 @@ export function conversationRepository(conn: Connection): ConversationRepository
 
 export function messageRepository(conn: Connection): MessageRepository {
   return {
+    ...messageStatusMethods(sqliteStatements(conn)),
     async insert(message) {
       const { changes } = conn
         .stmt(
-          `INSERT INTO messages (id, conversation_id, phone_number_id, seq, role, text, type, platform_message_id, created_at)
-           VALUES (@id, @conversation_id, @phone_number_id, @seq, @role, @text, @type, @platform_message_id, @created_at)
+          `INSERT INTO messages (id, conversation_id, phone_number_id, seq, role, text, type, platform_message_id, status, failure_reason, created_at)
+           VALUES (@id, @conversation_id, @phone_number_id, @seq, @role, @text, @type, @platform_message_id, @status, @failure_reason, @created_at)
            ON CONFLICT (phone_number_id, platform_message_id) DO NOTHING`,
         )
         .run(messageParams(message));

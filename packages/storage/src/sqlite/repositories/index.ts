@@ -5,7 +5,9 @@ import { apiKeyRepository, orgRepository, userRepository } from './accounts';
 import { agentRepository } from './agents';
 import { archivalRepository, conversationRepository, messageRepository } from './conversations';
 import { idempotencyRepository } from './idempotency';
+import { replyJobRepository } from '../../shared/replies';
 import { phoneNumberRepository } from './phone-numbers';
+import { sqliteStatements } from './statements';
 
 /**
  * One writer connection runs every write alone (`BEGIN IMMEDIATE` behind the mutex, and SQLite's
@@ -34,5 +36,6 @@ export function sqliteRepositories(conn: Connection, cipher: SecretCipher): Repo
     messages: messageRepository(conn),
     archivals: archivalRepository(conn),
     idempotency: idempotencyRepository(conn),
+    replyJobs: replyJobRepository(sqliteStatements(conn)),
   };
 }

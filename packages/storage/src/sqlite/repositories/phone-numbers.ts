@@ -15,7 +15,7 @@ function visible(v: Visibility): { where: string[]; params: Record<string, unkno
   return { where, params: { org_id: v.orgId, owner_user_id: v.ownerUserId } };
 }
 
-/** Access tokens are sealed with `cipher` before they reach the database and never read back here. */
+/** Access tokens are sealed with `cipher` before they reach the database, and opened only for a send (`accessToken`). */
 export function phoneNumberRepository(conn: Connection, cipher: SecretCipher): PhoneNumberRepository {
   return {
     async insert(phone) {
@@ -66,6 +66,14 @@ export function phoneNumberRepository(conn: Connection, cipher: SecretCipher): P
         )
         .get(platform, metaPhoneNumberId) as PhoneNumberRow | undefined;
       return row ? phoneNumberFromRow(row) : null;
+    },
+    async byId(id) {
+      const row = conn.stmt(`SELECT ${PHONE_NUMBER_COLUMNS} FROM phone_numbers WHERE id = ? AND deleted_at IS NULL`).get(id) as PhoneNumberRow | undefined;
+      return row ? phoneNumberFromRow(row) : null;
+    },
+    async accessToken(id) {
+      const row = conn.stmt('SELECT access_token FROM phone_numbers WHERE id = ? AND deleted_at IS NULL').get(id) as { access_token: string | null } | undefined;
+      return row?.access_token ? cipher.open(row.access_token) : null;
     },
     async list(v, filter, page) {
       const { where, params } = visible(v);

@@ -23,7 +23,7 @@ function firstMigrations(count: number): string {
 }
 
 describe('SQLite migrations', () => {
-  it('0001 (conversations without an agent) keeps every row of a database made by 0000, foreign keys included', async () => {
+  it('0001 (conversations without an agent) and 0002 (replies) keep every row of a database made by 0000, foreign keys included', async () => {
     const file = join(dir, 'upgraded.db');
     const old = new Database(file);
     migrate(drizzle(old), { migrationsFolder: firstMigrations(1) });
@@ -66,6 +66,9 @@ describe('SQLite migrations', () => {
       expect(conversation).toMatchObject({ agentId: 'agent_1', status: 'active', messageCount: 1, lastMessageAt: t + 5 });
       const messages = await storage.uow.read((repos) => repos.messages.list('conv_1', { kind: 'offset', limit: 10, offset: 0 }));
       expect(messages.items.map((m) => m.text)).toEqual(['Where is my order?']);
+      // 0002 (replies): a customer message stored before it reads as received, with no failure.
+      expect(messages.items.map((m) => [m.status, m.failureReason])).toEqual([['received', null]]);
+      expect(await storage.uow.read((repos) => repos.replyJobs.depth(t))).toEqual({ due: 0, waiting: 0, held: 0 });
       expect(await storage.uow.read((repos) => repos.archivals.listByPhoneNumber('pn_1'))).toHaveLength(1);
       // The list index on the generated activity column came back: conversations list in activity order.
       const listed = await storage.uow.read((repos) => repos.conversations.list({ orgId: 'org_1' }, {}, { kind: 'keyset', limit: 10, after: null }));

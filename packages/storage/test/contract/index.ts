@@ -5,6 +5,7 @@ import { conversationsContract } from './conversations';
 import type { OpenStore } from './fixtures';
 import { idempotencyContract } from './idempotency';
 import { phoneNumbersContract } from './phone-numbers';
+import { repliesContract } from './replies';
 import { unitOfWorkContract } from './unit-of-work';
 import { useCaseRacesContract } from './use-case-races';
 
@@ -32,5 +33,6 @@ export function runStorageContract(name: string, open: OpenStore, capabilities: 
     idempotencyContract(open);
     unitOfWorkContract(open, capabilities);
     useCaseRacesContract(open);
+    repliesContract(open);
   });
 }

@@ -37,6 +37,7 @@ describe('configuration', () => {
       rateLimits: { legacy: { perMinute: 100, perHour: 1000 }, org: { perMinute: 1000, perHour: 10_000 } },
       authFailuresPerMinute: 30,
       corsOrigins: [],
+      replies: null,
     });
     expect(DEFAULT_SQLITE_FILE).toBe(join(REPO_ROOT, 'data', 'gateway.db'));
   });
@@ -89,6 +90,50 @@ describe('configuration', () => {
     ['https://app.example.com:443', 'CORS_ORIGINS: "https://app.example.com:443" is not an origin: write it as https://app.example.com (scheme, host and port only)'],
   ])('rejects CORS_ORIGINS=%s with one sentence', (value, message) => {
     expect(errorOf({ CORS_ORIGINS: `https://ok.example,${value}` })).toBe(message);
+  });
+
+  it('§8: OPENAI_API_KEY turns replies on, with the documented defaults and every reply variable read', () => {
+    expect(parseConfig({ OPENAI_API_KEY: 'sk-test' }).replies).toEqual({
+      apiKey: 'sk-test',
+      baseUrl: 'https://api.openai.com/v1',
+      defaultModel: 'gpt-5-mini',
+      graph: { baseUrl: 'https://graph.facebook.com', version: 'v24.0' },
+      debounceMs: 1500,
+      maxWaitMs: 10_000,
+      concurrency: 8,
+      history: 20,
+      modelTimeoutMs: 60_000,
+      leaseMs: 30_000,
+    });
+    expect(
+      parseConfig({
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: 'http://127.0.0.1:9000/v1/',
+        OPENAI_DEFAULT_MODEL: 'gpt-5',
+        META_GRAPH_BASE_URL: 'http://127.0.0.1:9001',
+        META_GRAPH_VERSION: 'v23.0',
+        REPLY_DEBOUNCE_MS: '0',
+        REPLY_MAX_WAIT_MS: '5000',
+        REPLY_CONCURRENCY: '2',
+        REPLY_HISTORY: '5',
+        REPLY_MODEL_TIMEOUT_MS: '1000',
+        REPLY_LEASE_MS: '2000',
+      }).replies,
+    ).toEqual({
+      apiKey: 'sk-test',
+      baseUrl: 'http://127.0.0.1:9000/v1',
+      defaultModel: 'gpt-5',
+      graph: { baseUrl: 'http://127.0.0.1:9001', version: 'v23.0' },
+      debounceMs: 0,
+      maxWaitMs: 5000,
+      concurrency: 2,
+      history: 5,
+      modelTimeoutMs: 1000,
+      leaseMs: 2000,
+    });
+    expect(errorOf({ OPENAI_BASE_URL: 'ftp://x', META_GRAPH_VERSION: '24', REPLY_CONCURRENCY: '0' })).toBe(
+      'OPENAI_BASE_URL must be an http:// or https:// URL; META_GRAPH_VERSION must look like v24.0; REPLY_CONCURRENCY must be an integer from 1 to 1000',
+    );
   });
 
   it('takes an IPv6 host with or without brackets', () => {

@@ -101,7 +101,7 @@ describe('markRead', () => {
   });
 
   it('throws a typed error when Meta refuses it', async () => {
-    graph.script({ error: { code: 100, message: '(#100) Invalid parameter' } });
+    graph.scriptReads({ error: { code: 100, message: '(#100) Invalid parameter' } });
     expect(await failure(client().markRead({ metaPhoneNumberId: '106540352242922', accessToken: TOKEN, messageId: 'wamid.x' }))).toMatchObject({ kind: 'fatal', code: 100 });
   });
 });

@@ -113,7 +113,7 @@ describe('Graph errors hold neither the access token nor the message text', () =
   });
 
   it('markRead with a 190 quoting the token', async () => {
-    graph.script({ error: { code: 190, status: 401, message: `bad token ${TOKEN}` } });
+    graph.scriptReads({ error: { code: 190, status: 401, message: `bad token ${TOKEN}` } });
     const client = createGraphClient({ baseUrl: graph.baseUrl, version: 'v24.0' });
     expectClean(await client.markRead({ metaPhoneNumberId: '1', accessToken: TOKEN, messageId: 'wamid.x' }).catch((e: unknown) => e), [TOKEN]);
   });

@@ -20,11 +20,12 @@ describe('parseMetaDelivery: WhatsApp', () => {
           text: 'Hi! Does the blue one come in size M? ¿Habla español?',
         },
       ],
+      statuses: [],
       ignored: [],
     });
   });
 
-  it('several entries, changes and messages: every message in delivery order, statuses ignored', () => {
+  it('several entries, changes and messages: every message in delivery order, statuses apart', () => {
     const parsed = parseMetaDelivery(fixture('whatsapp-batch'));
     expect(parsed.messages.map((m) => [m.customerId, m.type, m.text])).toEqual([
       ['16505551234', 'text', 'Hello, I ordered yesterday'],
@@ -34,18 +35,57 @@ describe('parseMetaDelivery: WhatsApp', () => {
     ]);
     expect(new Set(parsed.messages.map((m) => m.platformMessageId)).size).toBe(4);
     expect(parsed.messages.every((m) => m.platform === 'whatsapp' && m.metaPhoneNumberId === ALICE_WA)).toBe(true);
-    expect(parsed.ignored).toEqual([{ reason: 'status', at: 'entry[1].changes[0].value.statuses[0]', detail: 'status delivered' }]);
+    expect(parsed.ignored).toEqual([]);
+    expect(parsed.statuses).toEqual([
+      {
+        platform: 'whatsapp',
+        metaPhoneNumberId: ALICE_WA,
+        platformMessageId: 'wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA',
+        status: 'delivered',
+        failureReason: null,
+        callbackData: null,
+      },
+    ]);
   });
 
-  it('status callbacks (sent, delivered, read, failed) are ignored, never messages', () => {
+  it('§8: status callbacks (sent, delivered, read, failed) become delivery statuses, never messages; failed carries Meta’s error', () => {
     const parsed = parseMetaDelivery(fixture('whatsapp-statuses'));
     expect(parsed.messages).toEqual([]);
-    expect(parsed.ignored.map((i) => [i.reason, i.detail])).toEqual([
-      ['status', 'status sent'],
-      ['status', 'status delivered'],
-      ['status', 'status read'],
-      ['status', 'status failed'],
+    expect(parsed.ignored).toEqual([]);
+    expect(parsed.statuses.map((st) => [st.status, st.failureReason, st.metaPhoneNumberId])).toEqual([
+      ['sent', null, ALICE_WA],
+      ['delivered', null, ALICE_WA],
+      ['read', null, ALICE_WA],
+      ['failed', 'meta 131047: Re-engagement message', ALICE_WA],
     ]);
+  });
+
+  it('§8: biz_opaque_callback_data is kept; kinds the gateway does not track and entries without an id are ignored with a reason', () => {
+    const value = (statuses: unknown[]) => ({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { metadata: { phone_number_id: ALICE_WA }, statuses } }] }],
+    });
+    const parsed = parseMetaDelivery(
+      value([
+        { id: 'wamid.A', status: 'delivered', recipient_id: '1', biz_opaque_callback_data: 'msg_0123' },
+        { id: 'wamid.B', status: 'deleted', recipient_id: '1' },
+        { status: 'read', recipient_id: '1' },
+        'nonsense',
+      ]),
+    );
+    expect(parsed.statuses).toEqual([
+      { platform: 'whatsapp', metaPhoneNumberId: ALICE_WA, platformMessageId: 'wamid.A', status: 'delivered', failureReason: null, callbackData: 'msg_0123' },
+    ]);
+    expect(parsed.ignored.map((i) => [i.reason, i.detail])).toEqual([
+      ['status', 'status deleted'],
+      ['status', 'status read without a message id'],
+      ['status', 'status without a kind'],
+    ]);
+    const orphan = parseMetaDelivery({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { statuses: [{ id: 'wamid.C', status: 'read' }] } }] }],
+    });
+    expect(orphan.ignored).toEqual([{ reason: 'malformed', at: 'entry[0].changes[0].value.statuses[0]', detail: 'metadata.phone_number_id is missing' }]);
   });
 
   it('non-text messages get a placeholder text (with caption or picked reply) and their WhatsApp type; system messages are ignored', () => {
@@ -143,8 +183,11 @@ describe('parseMetaDelivery: Instagram', () => {
     expect(parsed.messages[0]?.platformMessageId).toMatch(/^aWdfZAG1faXRlbTox.*MDAx$/);
     expect(parsed.ignored.map((i) => [i.reason, i.at, i.detail])).toEqual([
       ['echo', 'entry[0].messaging[1]', 'echo of a message the business sent'],
-      ['unsupported_event', 'entry[0].messaging[2]', 'event read'],
       ['unsupported_event', 'entry[1].messaging[1]', 'event reaction'],
+    ]);
+    // §8: the customer read the business's message: a `read` status for that message id.
+    expect(parsed.statuses).toEqual([
+      { platform: 'instagram', metaPhoneNumberId: BOB_IG, platformMessageId: expect.stringMatching(/^aWdfZAG1faXRlbTox/), status: 'read', failureReason: null, callbackData: null },
     ]);
   });
 
@@ -215,7 +258,7 @@ describe('parseMetaDelivery: Instagram', () => {
 describe('parseMetaDelivery: other deliveries', () => {
   it('an unknown object (a Messenger page delivery) is ignored as a whole', () => {
     const parsed = parseMetaDelivery(fixture('page-object'));
-    expect(parsed).toEqual({ object: 'page', messages: [], ignored: [{ reason: 'unsupported_object', at: 'object', detail: 'object page' }] });
+    expect(parsed).toEqual({ object: 'page', messages: [], statuses: [], ignored: [{ reason: 'unsupported_object', at: 'object', detail: 'object page' }] });
   });
 
   it.each([

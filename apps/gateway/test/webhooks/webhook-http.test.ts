@@ -216,14 +216,14 @@ describe('POST /webhooks/meta: bodies', () => {
 });
 
 describe('POST /webhooks/meta: what each kind of delivery does', () => {
-  it('status callbacks are acknowledged and store nothing', async () => {
+  it('status callbacks for messages the gateway never sent are acknowledged and store nothing', async () => {
     const { number, metaId } = await freshNumber();
     const res = await deliver(w.app, retargeted('whatsapp-statuses', metaId));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'received' });
     expect(await w.conversations(number.id)).toEqual([]);
     const summary = w.logger.lines.find((l) => l.fields.request_id === res.headers.get('x-request-id') && l.level === 'info');
-    expect(summary?.fields).toMatchObject({ messages: 0, stored: 0, ignored: { status: 4 } });
+    expect(summary?.fields).toMatchObject({ messages: 0, stored: 0, statuses: { applied: 0, unchanged: 0, unknown_message: 4 }, ignored: {} });
   });
 
   it('non-text messages are stored with a placeholder text and their type', async () => {
@@ -251,7 +251,7 @@ describe('POST /webhooks/meta: what each kind of delivery does', () => {
     const sheena = conversations.find((c) => c.customerId === '16505551234')!;
     expect((await w.messages(sheena.id)).map((m) => m.text)).toEqual(['Hello, I ordered yesterday', 'Order #4417', '[image] This is the box it came in']);
     const summary = w.logger.lines.find((l) => l.fields.request_id === res.headers.get('x-request-id') && l.level === 'info');
-    expect(summary?.fields).toMatchObject({ object: 'whatsapp_business_account', messages: 4, stored: 4, duplicate: 0, ignored: { status: 1 } });
+    expect(summary?.fields).toMatchObject({ object: 'whatsapp_business_account', messages: 4, stored: 4, duplicate: 0, statuses: { unknown_message: 1 }, ignored: {} });
   });
 
   it('Instagram: text and attachments stored on the account, echoes and reads acknowledged and not stored', async () => {

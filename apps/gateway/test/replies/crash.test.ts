@@ -1,13 +1,19 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, DEFAULT_PLAN_LIMITS, SCOPES, type Message } from '@gateway/core';
-import { aesGcmCipher, htmlSanitizer, randomIds, sha256Hasher, systemClock } from '@gateway/platform';
-import { openStorage, type Storage } from '@gateway/storage';
-import { createDatabase, postgresServerUrl } from '@gateway/storage/postgres-testing';
-import { pathToFileURL } from 'node:url';
 import { fakeGraphApi, fakeResponsesApi, type FakeGraphApi, type FakeResponsesApi } from '../fakes';
-import { childEnv, startServer, tempDir, TEST_KEY, type ServerProcess } from '../helpers';
-import { APP_SECRET, sign, whatsappDelivery, whatsappText } from '../webhooks/helpers';
+import { childEnv, startServer, TEST_KEY, type ServerProcess } from '../helpers';
+import { APP_SECRET, sign, whatsappDelivery } from '../webhooks/helpers';
+import {
+  conversationMessages as replies,
+  CUSTOMER,
+  deliver,
+  META_ID,
+  postgresDatabase,
+  seed,
+  sleep,
+  sqliteDatabase,
+  startReplying,
+  until,
+} from './processes';
 
 /**
  * §8 and the acceptance of the reply runtime: the real gateway process, killed with SIGKILL in the
@@ -15,8 +21,6 @@ import { APP_SECRET, sign, whatsappDelivery, whatsappText } from '../webhooks/he
  * the reply (answered once, after the lease runs out), and a crash inside the send never sends twice.
  */
 
-const META_ID = '106540352242922';
-const CUSTOMER = '15551239876';
 const LEASE_MS = 1500;
 
 let model: FakeResponsesApi;
@@ -30,81 +34,7 @@ afterAll(async () => {
   await graph?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-interface Database {
-  url: string;
-  cleanup(): Promise<void>;
-}
-
-async function sqliteDatabase(): Promise<Database> {
-  const { dir, cleanup } = tempDir();
-  return { url: pathToFileURL(join(dir, 'gateway.db')).href, cleanup: async () => cleanup() };
-}
-
-async function postgresDatabase(): Promise<Database> {
-  const db = await createDatabase(postgresServerUrl(), 'crash');
-  return { url: db.url, cleanup: () => db.drop() };
-}
-
-/** An org, a WhatsApp number with its token, and an agent on it, written through the core. */
-async function seed(url: string): Promise<{ phoneNumberId: string }> {
-  const storage = await openStorage({ url, cipher: aesGcmCipher(TEST_KEY) });
-  const core = createCore({ clock: systemClock, ids: randomIds, hasher: sha256Hasher, html: htmlSanitizer, planLimits: DEFAULT_PLAN_LIMITS });
-  const uow = storage.uow;
-  const org = await core.createOrg({ uow, input: { name: 'Acme', plan: 'pro' } });
-  const user = await core.createUser({ uow, input: { orgId: org.id, name: 'Alice' } });
-  const { key } = await core.createApiKey({ uow, input: { orgId: org.id, scopes: [...SCOPES] } });
-  const ctx = { uow, actor: core.actorFor(key, user.id) };
-  const phone = await core.addPhoneNumber({ ctx, input: { platform: 'whatsapp', metaPhoneNumberId: META_ID, accessToken: 'EAAG-crash-secret' } });
-  await core.createAgent({ ctx: { uow, actor: core.actorFor(key) }, input: { name: 'Desk', instructions: 'Help.', phoneNumberId: phone.id } });
-  await storage.close();
-  return { phoneNumberId: phone.id };
-}
-
-async function replies(url: string, phoneNumberId: string): Promise<Message[]> {
-  const storage: Storage = await openStorage({ url, cipher: aesGcmCipher(TEST_KEY) });
-  try {
-    return await storage.uow.read(async (repos) => {
-      const conversation = await repos.conversations.findActive(phoneNumberId, CUSTOMER);
-      return conversation ? repos.messages.latest(conversation.id, 50) : [];
-    });
-  } finally {
-    await storage.close();
-  }
-}
-
-const start = (url: string) =>
-  startServer(
-    childEnv({
-      DATABASE_URL: url,
-      GATEWAY_ENCRYPTION_KEY: TEST_KEY,
-      META_APP_SECRET: APP_SECRET,
-      OPENAI_API_KEY: 'sk-test-crash',
-      OPENAI_BASE_URL: model.baseURL,
-      META_GRAPH_BASE_URL: graph.baseUrl,
-      REPLY_DEBOUNCE_MS: '50',
-      REPLY_LEASE_MS: String(LEASE_MS),
-      REPLY_MODEL_TIMEOUT_MS: '20000',
-    }),
-  );
-
-async function deliver(server: ServerProcess, id: string) {
-  const body = JSON.stringify(whatsappDelivery(META_ID, [whatsappText({ from: CUSTOMER, id, text: 'Is it shipped?' })]));
-  const res = await fetch(`http://127.0.0.1:${server.port}/webhooks/meta`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body) },
-    body,
-  });
-  expect(res.status).toBe(200);
-}
+const start = (url: string) => startReplying(url, { model, graph }, { REPLY_LEASE_MS: String(LEASE_MS) });
 
 async function kill(server: ServerProcess) {
   server.child.kill('SIGKILL');

@@ -25,6 +25,9 @@ export interface TestGatewayOptions {
   replies?: { debounceMs: number; maxWaitMs: number };
 }
 
+/** The database behind a test gateway. */
+export type TestDatabase = { kind: 'memory' } | { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
 /**
  * A whole gateway world for HTTP tests: services over real storage, and a seeded org with two users
  * (Alice owns a WhatsApp number, Bob an Instagram one), keys of every kind, and a second org.
@@ -33,6 +36,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
   let uow: UnitOfWork;
   let close = async () => {};
+  let where: TestDatabase = { kind: 'memory' };
   const kind = options.storage ?? (process.env.GATEWAY_TEST_STORAGE === 'postgres' ? 'postgres' : 'sqlite');
   if (kind === 'memory') {
     uow = createMemoryUnitOfWork();
@@ -48,6 +52,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     const url = `${database.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`;
     const storage = await openPostgresStorage({ url, cipher: aesGcmCipher(generateKeyHex()), poolSize: 12 });
     uow = storage.uow;
+    where = { kind: 'postgres', url: database.url };
     close = async () => {
       await storage.close();
       // Kept for this process's next test gateway; the run's globalSetup drops it at the end.
@@ -55,8 +60,10 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
     };
   } else {
     const { openSqliteStorage } = await import('@gateway/storage');
-    const storage = openSqliteStorage({ file: join(dir, 'gateway.db'), cipher: aesGcmCipher(generateKeyHex()) });
+    const file = join(dir, 'gateway.db');
+    const storage = openSqliteStorage({ file, cipher: aesGcmCipher(generateKeyHex()) });
     uow = storage.uow;
+    where = { kind: 'sqlite', file };
     close = () => storage.close();
   }
   const core = createCore({
@@ -146,6 +153,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}) {
   return {
     services,
     unexpected,
+    /** Where the data is, for tests that read the database itself. */
+    database: where,
     core,
     uow,
     org,

@@ -81,7 +81,9 @@ describe('replies: the whole loop', () => {
       ['assistant', 'Your order ships tomorrow.', 'sent', null],
     ]);
 
-    // One log line for the turn, with no message text, token or key in any line.
+    // One log line for the turn (written once the turn is finished, just after the send), with no
+    // message text, token or key in any line.
+    await w.until(() => Promise.resolve(w.turns().length), (n) => n >= 1);
     const turn = w.turns();
     expect(turn).toHaveLength(1);
     expect(turn[0]).toMatchObject({ conversation_id: conversationId, agent_id: agent.id, outcome: 'replied', model_attempts: 1, send: ['sent'] });
@@ -232,6 +234,7 @@ describe('replies: failures', () => {
     await w.until(() => Promise.resolve(sent(w).length), (n) => n >= 1, 10_000);
     expect(w.model.requests).toHaveLength(4);
     expect((sent(w)[0]!.body as { text: { body: string } }).text.body).toBe('Finally.');
+    await w.until(() => Promise.resolve(w.turns().length), (n) => n >= 1);
     expect(w.turns()[0]).toMatchObject({ outcome: 'replied', model_attempts: 4 });
   });
 
@@ -404,6 +407,7 @@ describe('replies: several workers, crashes', () => {
     expect(w.model.requests).toHaveLength(0);
     const replies = (await w.messages(w.gw.numbers.alice.id)).filter((m) => m.role === 'assistant');
     expect(replies.map((m) => [m.text, m.status, m.failureReason])).toEqual([['Stored, maybe sent.', 'failed', 'interrupted']]);
+    await w.until(() => Promise.resolve(w.turns().length), (n) => n >= 1);
     expect(w.turns()[0]).toMatchObject({ outcome: 'settled', interrupted: 1 });
     expect(await w.depth()).toEqual({ due: 0, waiting: 0, held: 0 });
   });

@@ -7,6 +7,7 @@ import { countOrgs, createOrg, getOrgSummary, listOrgs } from './use-cases/admin
 import { createUser, listUsers, resolvePathUser } from './use-cases/admin/users';
 import type { CoreDeps } from './use-cases/context';
 import { getConversation, listConversations, listMessages } from './use-cases/conversations/read-conversations';
+import { recordDelivery } from './use-cases/conversations/record-delivery';
 import { recordInboundMessages } from './use-cases/conversations/record-inbound-messages';
 import { applyDeliveryStatuses } from './use-cases/replies/statuses';
 import {
@@ -43,6 +44,7 @@ export function createCore(deps: CoreDeps) {
     listConversations: listConversations(),
     listMessages: listMessages(),
     recordInboundMessages: recordInboundMessages(deps),
+    recordDelivery: recordDelivery(deps),
     applyDeliveryStatuses: applyDeliveryStatuses(),
     claimReplyTurns: claimReplyTurns(deps),
     renewReplyLease: renewReplyLease(deps),

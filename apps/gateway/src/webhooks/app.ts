@@ -98,11 +98,9 @@ export function createWebhookApp(services: GatewayServices, options: WebhookOpti
       let statusOutcomes: StatusOutcome[] = [];
       if (parsed.messages.length > 0 || parsed.statuses.length > 0) {
         try {
-          if (parsed.messages.length > 0) outcomes = await services.core.recordInboundMessages({ uow: services.uow, messages: parsed.messages });
-          // Statuses after messages: each is idempotent, so a redelivery after a failure here is harmless.
-          if (parsed.statuses.length > 0) statusOutcomes = await services.core.applyDeliveryStatuses({ uow: services.uow, statuses: parsed.statuses });
+          ({ messages: outcomes, statuses: statusOutcomes } = await services.core.recordDelivery({ uow: services.uow, messages: parsed.messages, statuses: parsed.statuses }));
         } catch (error) {
-          // Nothing of the batch was stored (one transaction): a 5xx makes Meta deliver it again.
+          // Nothing of the delivery was stored (one transaction): a 5xx makes Meta deliver it again.
           services.reportError(error, requestId);
           if (isTransient(error)) {
             c.header('Retry-After', '1');

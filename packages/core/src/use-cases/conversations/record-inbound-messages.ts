@@ -1,5 +1,5 @@
 import type { Message, Platform } from '../../model';
-import type { UnitOfWork } from '../../ports';
+import type { Repositories, UnitOfWork } from '../../ports';
 import type { CoreDeps } from '../context';
 
 /** One customer message as a platform delivered it, already parsed. */
@@ -40,75 +40,78 @@ export type InboundOutcome =
  */
 export function recordInboundMessages(deps: CoreDeps) {
   return async ({ uow, messages }: { uow: UnitOfWork; messages: readonly InboundMessage[] }): Promise<InboundOutcome[]> =>
-    uow.write(async (repos) => {
-      const outcomes: InboundOutcome[] = [];
-      for (const inbound of messages) {
-        const phone = await repos.phoneNumbers.findByMeta(inbound.platform, inbound.metaPhoneNumberId);
-        if (!phone) {
-          outcomes.push({ outcome: 'unknown_number' });
-          continue;
-        }
-        await repos.locks.phoneNumber(phone.id);
-        if (await repos.messages.seen(phone.id, inbound.platformMessageId)) {
-          outcomes.push({ outcome: 'duplicate' });
-          continue;
-        }
-        const now = deps.clock.now();
-        let conversation = await repos.conversations.findActive(phone.id, inbound.customerId);
-        let newConversation = false;
-        if (!conversation) {
-          const agent = await repos.agents.activeOnPhoneNumber(phone.id);
-          conversation = {
-            id: deps.ids.next('conv'),
-            orgId: phone.orgId,
-            phoneNumberId: phone.id,
-            agentId: agent?.id ?? null,
-            customerId: inbound.customerId,
-            status: 'active',
-            archivedAt: null,
-            archiveReason: null,
-            messageCount: 0,
-            lastMessageAt: null,
-            createdAt: now,
-            updatedAt: now,
-          };
-          newConversation = true;
-          await repos.conversations.insert(conversation);
-        }
-        const seq = await repos.conversations.recordMessage(conversation.id, now);
-        const message: Message = {
-          id: deps.ids.next('msg'),
-          conversationId: conversation.id,
-          phoneNumberId: phone.id,
-          seq,
-          role: 'user',
-          text: inbound.text,
-          type: inbound.type,
-          platformMessageId: inbound.platformMessageId,
-          status: 'received',
-          failureReason: null,
-          createdAt: now,
-        };
-        if (!(await repos.messages.insert(message))) {
-          // Another writer stored it between the check and the insert: let the batch fail and be retried.
-          throw new Error(`platform message ${inbound.platformMessageId} was stored concurrently`);
-        }
-        const answeredBy = deps.replies && conversation.agentId !== null ? await repos.agents.activeOnPhoneNumber(phone.id) : null;
-        const enqueued = deps.replies != null && answeredBy !== null && answeredBy.id === conversation.agentId;
-        if (enqueued && deps.replies) {
-          // §8: the work to answer commits with the message, so a crash can lose neither.
-          await repos.replyJobs.enqueue({
-            conversationId: conversation.id,
-            orgId: conversation.orgId,
-            phoneNumberId: phone.id,
-            seq,
-            at: now,
-            debounceMs: deps.replies.debounceMs,
-            maxWaitMs: deps.replies.maxWaitMs,
-          });
-        }
-        outcomes.push({ outcome: 'stored', conversationId: conversation.id, messageId: message.id, newConversation, agentId: conversation.agentId, enqueued });
-      }
-      return outcomes;
-    });
+    uow.write((repos) => storeInboundMessages(deps, repos, messages));
+}
+
+/** The work of {@link recordInboundMessages}, inside a transaction the caller holds. */
+export async function storeInboundMessages(deps: CoreDeps, repos: Repositories, messages: readonly InboundMessage[]): Promise<InboundOutcome[]> {
+  const outcomes: InboundOutcome[] = [];
+  for (const inbound of messages) {
+    const phone = await repos.phoneNumbers.findByMeta(inbound.platform, inbound.metaPhoneNumberId);
+    if (!phone) {
+      outcomes.push({ outcome: 'unknown_number' });
+      continue;
+    }
+    await repos.locks.phoneNumber(phone.id);
+    if (await repos.messages.seen(phone.id, inbound.platformMessageId)) {
+      outcomes.push({ outcome: 'duplicate' });
+      continue;
+    }
+    const now = deps.clock.now();
+    let conversation = await repos.conversations.findActive(phone.id, inbound.customerId);
+    let newConversation = false;
+    if (!conversation) {
+      const agent = await repos.agents.activeOnPhoneNumber(phone.id);
+      conversation = {
+        id: deps.ids.next('conv'),
+        orgId: phone.orgId,
+        phoneNumberId: phone.id,
+        agentId: agent?.id ?? null,
+        customerId: inbound.customerId,
+        status: 'active',
+        archivedAt: null,
+        archiveReason: null,
+        messageCount: 0,
+        lastMessageAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      newConversation = true;
+      await repos.conversations.insert(conversation);
+    }
+    const seq = await repos.conversations.recordMessage(conversation.id, now);
+    const message: Message = {
+      id: deps.ids.next('msg'),
+      conversationId: conversation.id,
+      phoneNumberId: phone.id,
+      seq,
+      role: 'user',
+      text: inbound.text,
+      type: inbound.type,
+      platformMessageId: inbound.platformMessageId,
+      status: 'received',
+      failureReason: null,
+      createdAt: now,
+    };
+    if (!(await repos.messages.insert(message))) {
+      // Another writer stored it between the check and the insert: let the batch fail and be retried.
+      throw new Error(`platform message ${inbound.platformMessageId} was stored concurrently`);
+    }
+    const answeredBy = deps.replies && conversation.agentId !== null ? await repos.agents.activeOnPhoneNumber(phone.id) : null;
+    const enqueued = deps.replies != null && answeredBy !== null && answeredBy.id === conversation.agentId;
+    if (enqueued && deps.replies) {
+      // §8: the work to answer commits with the message, so a crash can lose neither.
+      await repos.replyJobs.enqueue({
+        conversationId: conversation.id,
+        orgId: conversation.orgId,
+        phoneNumberId: phone.id,
+        seq,
+        at: now,
+        debounceMs: deps.replies.debounceMs,
+        maxWaitMs: deps.replies.maxWaitMs,
+      });
+    }
+    outcomes.push({ outcome: 'stored', conversationId: conversation.id, messageId: message.id, newConversation, agentId: conversation.agentId, enqueued });
+  }
+  return outcomes;
 }

@@ -1,5 +1,5 @@
 import type { Platform } from '../../model';
-import type { UnitOfWork } from '../../ports';
+import type { Repositories, UnitOfWork } from '../../ports';
 import { advanceStatus, type DeliveryState } from '../../rules/replies';
 
 /** One entry of a delivery's `statuses[]`, parsed. */
@@ -23,35 +23,37 @@ export type StatusOutcome = 'applied' | 'unchanged' | 'unknown_message';
  * answer was lost and Meta's id never stored; that also fills the id in. One transaction.
  */
 export function applyDeliveryStatuses() {
-  return ({ uow, statuses }: { uow: UnitOfWork; statuses: readonly DeliveryStatus[] }) =>
-    uow.write(async (repos): Promise<StatusOutcome[]> => {
-      const outcomes: StatusOutcome[] = [];
-      for (const update of statuses) {
-        const phone = await repos.phoneNumbers.findByMeta(update.platform, update.metaPhoneNumberId);
-        if (!phone) {
-          outcomes.push('unknown_message');
-          continue;
-        }
-        await repos.locks.phoneNumber(phone.id);
-        let message = await repos.messages.findByPlatformId(phone.id, update.platformMessageId);
-        if (!message && update.callbackData !== null) {
-          const byOwnId = await repos.messages.get(update.callbackData);
-          if (byOwnId && byOwnId.phoneNumberId === phone.id && byOwnId.role === 'assistant' && byOwnId.platformMessageId === null) message = byOwnId;
-        }
-        if (!message) {
-          outcomes.push('unknown_message');
-          continue;
-        }
-        const next = advanceStatus(message, update.status, update.failureReason);
-        const from = { status: message.status, failureReason: message.failureReason };
-        const needsId = message.platformMessageId === null;
-        if (next === null && !needsId) {
-          outcomes.push('unchanged');
-          continue;
-        }
-        const wrote = await repos.messages.setStatus(message.id, from, { ...(next ?? from), platformMessageId: update.platformMessageId });
-        outcomes.push(wrote && next !== null ? 'applied' : 'unchanged');
-      }
-      return outcomes;
-    });
+  return ({ uow, statuses }: { uow: UnitOfWork; statuses: readonly DeliveryStatus[] }) => uow.write((repos) => applyStatuses(repos, statuses));
+}
+
+/** The work of {@link applyDeliveryStatuses}, inside a transaction the caller holds. */
+export async function applyStatuses(repos: Repositories, statuses: readonly DeliveryStatus[]): Promise<StatusOutcome[]> {
+  const outcomes: StatusOutcome[] = [];
+  for (const update of statuses) {
+    const phone = await repos.phoneNumbers.findByMeta(update.platform, update.metaPhoneNumberId);
+    if (!phone) {
+      outcomes.push('unknown_message');
+      continue;
+    }
+    await repos.locks.phoneNumber(phone.id);
+    let message = await repos.messages.findByPlatformId(phone.id, update.platformMessageId);
+    if (!message && update.callbackData !== null) {
+      const byOwnId = await repos.messages.get(update.callbackData);
+      if (byOwnId && byOwnId.phoneNumberId === phone.id && byOwnId.role === 'assistant' && byOwnId.platformMessageId === null) message = byOwnId;
+    }
+    if (!message) {
+      outcomes.push('unknown_message');
+      continue;
+    }
+    const next = advanceStatus(message, update.status, update.failureReason);
+    const from = { status: message.status, failureReason: message.failureReason };
+    const needsId = message.platformMessageId === null;
+    if (next === null && !needsId) {
+      outcomes.push('unchanged');
+      continue;
+    }
+    const wrote = await repos.messages.setStatus(message.id, from, { ...(next ?? from), platformMessageId: update.platformMessageId });
+    outcomes.push(wrote && next !== null ? 'applied' : 'unchanged');
+  }
+  return outcomes;
 }

@@ -63,3 +63,29 @@ export function sqliteIntegrity(file: string): string {
     db.close();
   }
 }
+
+/**
+ * Moves every unfinished idempotency claim `ms` into the past: what waiting that long looks like to
+ * the gateway, for a test that cannot wait for a claim a killed process left to count as abandoned.
+ */
+export async function ageIdempotencyClaims(database: TestDatabase, ms: number): Promise<number> {
+  const sql = `UPDATE idempotency_records SET locked_at = locked_at - ${Math.trunc(ms)} WHERE status IS NULL`;
+  if (database.kind === 'sqlite') {
+    const db = new Database(database.file, { fileMustExist: true });
+    try {
+      return db.prepare(sql).run().changes;
+    } finally {
+      db.close();
+    }
+  }
+  if (database.kind === 'postgres') {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rowCount ?? 0;
+    } finally {
+      await client.end();
+    }
+  }
+  throw new Error('an in-memory test gateway has no database to change');
+}

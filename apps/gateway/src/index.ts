@@ -2,5 +2,5 @@ export { createGatewayApp, requestLog, type GatewayAppOptions, type Readiness } 
 export { buildServices } from './compose';
 export { ConfigError, loadConfig, parseConfig, parseDatabaseUrl, type GatewayConfig, type DatabaseConfig } from './config';
 export { createLogger, type Logger } from './logger';
-export { listen, type HttpServer } from './server';
+export { CLIENT_LIMITS, listen, type ClientLimits, type HttpServer } from './server';
 export { openGatewayStorage, storageUrl } from './storage';

@@ -19,13 +19,32 @@ export interface HttpServer {
   forceClose(): void;
 }
 
+/** How long a client may take to send a request: slow clients must not hold connections forever. */
+export interface ClientLimits {
+  /** From the connection's first byte (or the previous response) to the end of the request head. */
+  headersTimeoutMs: number;
+  /** From the start of a request to the end of its body; past it, node:http answers 408 and closes. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * A request head arrives in milliseconds from any real client, and a 1 MiB body in well under a
+ * second; these limits only end connections that trickle (node:http's defaults are 60 s and 300 s).
+ */
+export const CLIENT_LIMITS: ClientLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
+
 /**
  * Serves a fetch handler with node:http through @hono/node-server's listener, keeping track of
  * responses in flight so a shutdown can tell their clients not to reuse the connection, and
  * settling the bodies that handlers answered without reading (see `settleUnreadBody`).
  */
-export function listen(fetch: FetchHandler, { host, port }: { host: string; port: number }): Promise<HttpServer> {
-  const server = createServer();
+export function listen(fetch: FetchHandler, { host, port, limits = CLIENT_LIMITS }: { host: string; port: number; limits?: ClientLimits }): Promise<HttpServer> {
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // How often node:http looks for connections past those limits (its default is every 30 s).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  });
   const inFlight = new Set<ServerResponse>();
   let stopping = false;
   // The listener's own clean-up of unread bodies (drain for 500 ms, then destroy the socket, while a

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { Writable } from 'node:stream';
-import { createGatewayApp, createLogger, listen, type HttpServer } from '@gateway/gateway';
+import { createGatewayApp, createLogger, listen, type ClientLimits, type HttpServer } from '@gateway/gateway';
 import { createTestGateway, type TestGateway, type TestGatewayOptions } from '@gateway/http/testing';
 import { faultyUnitOfWork } from './faults';
 import { snapshot, type Snapshot } from './snapshot';
@@ -29,7 +29,7 @@ export interface RawRequest {
  * request over one kept-alive connection, so a response that leaves the connection broken shows as
  * a failure of the next request. Everything the gateway logs is kept.
  */
-export async function startWorld(options: TestGatewayOptions = {}) {
+export async function startWorld(options: TestGatewayOptions & { limits?: ClientLimits } = {}) {
   const gw: TestGateway = await createTestGateway(options);
   // The dialects and the webhook write through this unit of work: `faults.arm` makes one of its
   // storage calls fail (see faults.ts); unarmed, it only passes calls on.
@@ -48,7 +48,7 @@ export async function startWorld(options: TestGatewayOptions = {}) {
     logger: createLogger('info', sink),
     meta: { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
   });
-  const server: HttpServer = await listen(app.fetch, { host: '127.0.0.1', port: 0 });
+  const server: HttpServer = await listen(app.fetch, { host: '127.0.0.1', port: 0, ...(options.limits ? { limits: options.limits } : {}) });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
   /** Sends one request over the shared connection; rejects only when the connection failed. */

@@ -17,19 +17,27 @@ const tooLarge = () => new HttpProblem('payload_too_large', 'Request body must b
  * unread, never cancelled (under Node that would destroy the connection before the 413 is sent):
  * the server decides what becomes of it (apps/gateway/src/server.ts).
  */
-async function readBytes(request: Request): Promise<Uint8Array> {
+async function readBytes(request: Request, clientGone: () => boolean): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && !request.headers.has('transfer-encoding') && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
-  if (request.body === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(value);
+  try {
+    // Under @hono/node-server the body stream is made on first use, from the Node request.
+    if (request.body === null) return new Uint8Array(0);
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(value);
+    }
+  } catch (error) {
+    // The client closed the connection before its body was read (the stream can no longer be made
+    // or read): an incomplete request that nobody will see answered, not a server error.
+    if (clientGone()) throw new HttpProblem('invalid_json', 'Request body ended before it was complete');
+    throw error;
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -38,6 +46,12 @@ async function readBytes(request: Request): Promise<Uint8Array> {
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+/** Whether the Node request behind a Hono request has been aborted or destroyed (its client left). */
+function clientGone(env: unknown): boolean {
+  const incoming = (env as { incoming?: { destroyed?: boolean; readableAborted?: boolean } } | undefined)?.incoming;
+  return incoming?.destroyed === true || incoming?.readableAborted === true;
 }
 
 /**
@@ -53,7 +67,7 @@ export function jsonBody(): MiddlewareHandler<GatewayEnv> {
     if (type === undefined || !JSON_TYPE.test(type.trim())) {
       throw new HttpProblem('unsupported_media_type', 'Content-Type must be application/json');
     }
-    const bytes = await readBytes(c.req.raw);
+    const bytes = await readBytes(c.req.raw, () => clientGone(c.env));
     let raw: string;
     let parsed: unknown;
     try {

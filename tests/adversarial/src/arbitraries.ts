@@ -1,5 +1,6 @@
 import net from 'node:net';
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import { MAX_BODY_BYTES } from '@gateway/http';
 
 /**
@@ -712,4 +713,42 @@ export function rawSession(port: number, requests: (string | Buffer)[], timeoutM
       finish();
     });
   });
+}
+
+/**
+ * One case of the raw X-Request-ID injection property, shared by both dialects: `head` is the
+ * dialect's write request with `line` among its headers, sent on a raw kept-alive socket (followed by
+ * a health probe unless the line ends the head early and smuggles a request of its own, whose id is
+ * added to `abandoned`). Never a 5xx, never an injected header, ids only of the allowed shape, the
+ * dialect's error shape, node:http's own 400 with `Connection: close` for bytes that are not HTTP,
+ * the connection still serving the probe, nothing written by a refusal, no secret in any body.
+ */
+export async function checkInjectedRequestId(
+  world: { port: number; snapshot: () => Promise<unknown> },
+  { head, line, isDialectError, abandoned, secrets }: { head: string; line: string; isDialectError: (status: number, body: unknown) => boolean; abandoned: Set<string>; secrets: Iterable<string> },
+): Promise<void> {
+  const before = await world.snapshot();
+  // After an empty line the rest is body and then a malformed request of its own: node:http answers
+  // that one 400 and drops the connection under the first, so nothing can follow it.
+  const smuggled = line.includes('\r\n\r\n');
+  if (smuggled) abandoned.add(line.slice('X-Request-ID: '.length, line.indexOf('\r')));
+  const { answers } = await rawSession(world.port, smuggled ? [head] : [head, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n']);
+  const first = answers[0];
+  expect(first, 'an answer to the request').toBeDefined();
+  if (!first) return;
+  expect(first.status).toBeLessThan(500);
+  expect(first.headers['x-evil']).toBeUndefined();
+  expect(first.headers['set-cookie']).toBeUndefined();
+  for (const id of first.headers['x-request-id'] ?? []) expect(id).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+  const gateway = first.headers['x-request-id'] !== undefined;
+  if (gateway && first.status >= 300) expect(isDialectError(first.status, JSON.parse(first.body))).toBe(true);
+  if (!gateway) {
+    // node:http refused bytes that are not HTTP before any route saw them: 400, and it says it closes.
+    expect(first.status).toBe(400);
+    expect(first.headers.connection?.[0]).toBe('close');
+  } else if (!smuggled && (first.headers.connection?.[0] ?? '') !== 'close') {
+    expect(answers[1]?.status, 'the next request on the same connection').toBe(200);
+  }
+  if (first.status !== 200) expect(await world.snapshot()).toEqual(before);
+  expect(leakedSecret(secrets, ...answers.map((a) => a.body))).toBeNull();
 }

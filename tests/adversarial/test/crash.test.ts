@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type { TestDatabase } from '@gateway/http/testing';
 import { aesGcmCipher, htmlSanitizer, randomIds, sha256Hasher, systemClock } from '@gateway/platform';
 import { openStorage } from '@gateway/storage';
 import { createDatabase, postgresServerUrl } from '@gateway/storage/postgres-testing';
+import { signedWebhook, whatsappDelivery, whatsappText } from '../src/meta';
 import { RUNS_FACTOR } from '../src/runs';
 import { ageIdempotencyClaims, snapshot, sqliteIntegrity, type Snapshot } from '../src/snapshot';
 
@@ -134,27 +135,7 @@ async function send(port: number, request: Sent['request']): Promise<Sent['answe
   }
 }
 
-function delivery(metaId: string, from: string, id: string, text: string): Sent['request'] {
-  const body = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550100100', phone_number_id: metaId },
-              messages: [{ from, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
-  return { method: 'POST', path: '/webhooks/meta', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}` }, body };
-}
+const delivery = (metaId: string, from: string, id: string, text: string): Sent['request'] => signedWebhook(whatsappDelivery(metaId, [whatsappText(from, id, text)]), APP_SECRET);
 
 /** Concurrent load on one server until `stop` is set: org creates, legacy creates, takeovers, customer messages. */
 function load(port: number, seeded: Seeded, holder: string | null, log: Log, stop: { now: boolean }) {

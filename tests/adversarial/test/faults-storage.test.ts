@@ -1,6 +1,7 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signedWebhook, whatsappDelivery, whatsappText } from '../src/meta';
 import { RUNS_FACTOR } from '../src/runs';
 import { APP_SECRET, isLegacyError, isOrgError, startWorld, type Answer, type RawRequest, type World } from '../src/world';
 
@@ -53,29 +54,8 @@ async function orgAgent(phoneNumberId: string | null): Promise<string> {
 }
 const deactivate = (agentId: string) => ok({ method: 'PATCH', path: `/api/v1/agents/${agentId}`, headers: org(), body: json({ is_active: false }) });
 
-function webhook(metaId: string, messages: { from: string; text: string }[], statuses: object[] = []): RawRequest {
-  const body = json({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550100100', phone_number_id: metaId },
-              messages: messages.map((m) => ({ from: m.from, id: `wamid.FAULT${randomUUID()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: m.text } })),
-              ...(statuses.length > 0 ? { statuses } : {}),
-            },
-          },
-        ],
-      },
-    ],
-  });
-  const signature = `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`;
-  return { method: 'POST', path: '/webhooks/meta', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body };
-}
+const webhook = (metaId: string, messages: { from: string; text: string }[], statuses: object[] = []): RawRequest =>
+  signedWebhook(whatsappDelivery(metaId, messages.map((m) => whatsappText(m.from, `wamid.FAULT${randomUUID()}`, m.text)), statuses), APP_SECRET);
 
 /** A number whose conversations belong to an agent that is no longer active: the next agent on it takes them over (R2). */
 async function numberWithOldConversations(): Promise<{ id: string; metaId: string; oldAgentId: string }> {

@@ -23,6 +23,7 @@ import {
   writeJson,
   type JsonTree,
 } from '../src/arbitraries';
+import { whatsappDelivery as metaDelivery } from '../src/meta';
 import { runs, RUNS_FACTOR } from '../src/runs';
 import type { Snapshot } from '../src/snapshot';
 import { APP_SECRET, startWorld, VERIFY_TOKEN, type Answer, type RawRequest, type World } from '../src/world';
@@ -173,31 +174,15 @@ const messages: fc.Arbitrary<Message[]> = fc
     return out;
   });
 
-function whatsappDelivery(metaId: string, list: readonly Message[]): Record<string, unknown> {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550100100', phone_number_id: metaId },
-              contacts: [{ profile: { name: 'Customer' }, wa_id: list[0]?.from ?? '0' }],
-              messages: list.map((m) =>
-                m.kind === 'text'
-                  ? { from: m.from, id: m.id, timestamp: '1767225600', type: 'text', text: { body: m.text } }
-                  : { from: m.from, id: m.id, timestamp: '1767225600', type: 'image', image: { id: 'media1', mime_type: 'image/jpeg', caption: m.text } },
-              ),
-            },
-          },
-        ],
-      },
-    ],
-  };
-}
+const whatsappDelivery = (metaId: string, list: readonly Message[]): Record<string, unknown> =>
+  metaDelivery(
+    metaId,
+    list.map((m) =>
+      m.kind === 'text'
+        ? { from: m.from, id: m.id, timestamp: '1767225600', type: 'text', text: { body: m.text } }
+        : { from: m.from, id: m.id, timestamp: '1767225600', type: 'image', image: { id: 'media1', mime_type: 'image/jpeg', caption: m.text } },
+    ),
+  );
 
 function instagramDelivery(metaId: string, list: readonly Message[]): Record<string, unknown> {
   return {

@@ -22,7 +22,11 @@ export interface ListQuery<Row, T> {
  * asked, strictly after `after` in the list order, to know whether a next page exists.
  */
 export async function listPage<Row, T>(conn: PgConnection, query: ListQuery<Row, T>, page: PageRequest): Promise<PageResult<T>> {
-  const order = `ORDER BY ${query.at} ${query.direction}, ${query.id} ${query.direction}`;
+  // The list indexes are (…, at DESC NULLS LAST, id DESC NULLS LAST), as drizzle-kit writes `.desc()`;
+  // PostgreSQL's plain DESC means NULLS FIRST, which those indexes cannot give in order, so every page
+  // would sort the whole org. The columns are NOT NULL: saying NULLS LAST changes no result.
+  const direction = query.direction === 'DESC' ? 'DESC NULLS LAST' : 'ASC';
+  const order = `ORDER BY ${query.at} ${direction}, ${query.id} ${direction}`;
   const select = (sql: string, params: Params) => (query.arrays ? conn.arrays<Row>(sql, params) : conn.all<Row>(sql, params));
   if (page.kind === 'offset') {
     const where = whereClause(query.where);

@@ -157,7 +157,7 @@ function apiKeyRepository(conn: PgConnection): ApiKeyRepository {
       return row ? apiKeyFromRow(row) : null;
     },
     async list(orgId) {
-      return (await conn.all<ApiKeyRow>('SELECT * FROM api_keys WHERE org_id = @org_id ORDER BY created_at DESC, id DESC', { org_id: orgId })).map(
+      return (await conn.all<ApiKeyRow>('SELECT * FROM api_keys WHERE org_id = @org_id ORDER BY created_at DESC NULLS LAST, id DESC NULLS LAST', { org_id: orgId })).map(
         apiKeyFromRow,
       );
     },

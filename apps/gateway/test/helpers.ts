@@ -100,7 +100,11 @@ export async function startServer(env: NodeJS.ProcessEnv, args: string[] = []): 
     child.on('exit', (code, signal) => done({ code, signal })),
   );
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start:\n${stdout}\n${stderr}`)), 45_000);
+    const timer = setTimeout(() => {
+      // A server that never said it listens is not left running behind the failed test.
+      child.kill('SIGKILL');
+      fail(new Error(`server did not start:\n${stdout}\n${stderr}`));
+    }, 45_000);
     const check = () => {
       if (stdout.includes('gateway listening on')) {
         clearTimeout(timer);

@@ -21,7 +21,7 @@ export interface HttpServer {
 
 /** How long a client may take to send a request: slow clients must not hold connections forever. */
 export interface ClientLimits {
-  /** From the connection's first byte (or the previous response) to the end of the request head. */
+  /** From the first byte of a request to the end of its head. */
   headersTimeoutMs: number;
   /** From the start of a request to the end of its body; past it, node:http answers 408 and closes. */
   requestTimeoutMs: number;

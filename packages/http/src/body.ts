@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { HttpProblem } from './problems';
+import { HttpProblem, isHttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 import { textIssues } from './text';
 
@@ -36,6 +36,7 @@ async function readBytes(request: Request, clientGone: () => boolean): Promise<U
   } catch (error) {
     // The client closed the connection before its body was read (the stream can no longer be made
     // or read): an incomplete request that nobody will see answered, not a server error.
+    if (isHttpProblem(error)) throw error;
     if (clientGone()) throw new HttpProblem('invalid_json', 'Request body ended before it was complete');
     throw error;
   }

@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, DEFAULT_PLAN_LIMITS, SCOPES } from '@gateway/core';
 import { fakeGraphApi, fakeResponsesApi, type FakeGraphApi, type FakeResponsesApi } from '@gateway/gateway/testing/fakes';
 import { childEnv, startServer, tempDir, TEST_KEY, type ServerProcess } from '@gateway/gateway/testing/helpers';
+import { whatsappDelivery, whatsappText } from '@gateway/gateway/testing/webhooks';
 import type { TestDatabase } from '@gateway/http/testing';
 import { aesGcmCipher, htmlSanitizer, randomIds, sha256Hasher, systemClock } from '@gateway/platform';
 import { openStorage } from '@gateway/storage';
 import { createDatabase, postgresServerUrl } from '@gateway/storage/postgres-testing';
-import { signedWebhook, whatsappDelivery, whatsappText } from '../src/meta';
+import { signedWebhook } from '../src/meta';
 import { RUNS_FACTOR } from '../src/runs';
 import { ageIdempotencyClaims, snapshot, sqliteIntegrity, type Snapshot } from '../src/snapshot';
 
@@ -135,7 +136,7 @@ async function send(port: number, request: Sent['request']): Promise<Sent['answe
   }
 }
 
-const delivery = (metaId: string, from: string, id: string, text: string): Sent['request'] => signedWebhook(whatsappDelivery(metaId, [whatsappText(from, id, text)]), APP_SECRET);
+const delivery = (metaId: string, from: string, id: string, text: string): Sent['request'] => signedWebhook(whatsappDelivery(metaId, [whatsappText({ from, id, text })]), APP_SECRET);
 
 /** Concurrent load on one server until `stop` is set: org creates, legacy creates, takeovers, customer messages. */
 function load(port: number, seeded: Seeded, holder: string | null, log: Log, stop: { now: boolean }) {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedWebhook, whatsappDelivery, whatsappText } from '../src/meta';
+import { whatsappDelivery, whatsappText } from '@gateway/gateway/testing/webhooks';
+import { signedWebhook } from '../src/meta';
 import { RUNS_FACTOR } from '../src/runs';
 import { APP_SECRET, isLegacyError, isOrgError, startWorld, type Answer, type RawRequest, type World } from '../src/world';
 
@@ -55,7 +56,7 @@ async function orgAgent(phoneNumberId: string | null): Promise<string> {
 const deactivate = (agentId: string) => ok({ method: 'PATCH', path: `/api/v1/agents/${agentId}`, headers: org(), body: json({ is_active: false }) });
 
 const webhook = (metaId: string, messages: { from: string; text: string }[], statuses: object[] = []): RawRequest =>
-  signedWebhook(whatsappDelivery(metaId, messages.map((m) => whatsappText(m.from, `wamid.FAULT${randomUUID()}`, m.text)), statuses), APP_SECRET);
+  signedWebhook(whatsappDelivery(metaId, messages.map((m) => whatsappText({ from: m.from, id: `wamid.FAULT${randomUUID()}`, text: m.text })), statuses.length > 0 ? { statuses } : {}), APP_SECRET);
 
 /** A number whose conversations belong to an agent that is no longer active: the next agent on it takes them over (R2). */
 async function numberWithOldConversations(): Promise<{ id: string; metaId: string; oldAgentId: string }> {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sign as signWith, whatsappDelivery as metaDelivery } from '@gateway/gateway/testing/webhooks';
 import { MAX_BODY_BYTES } from '@gateway/http';
 import {
   contentType,
@@ -23,7 +24,6 @@ import {
   writeJson,
   type JsonTree,
 } from '../src/arbitraries';
-import { whatsappDelivery as metaDelivery } from '../src/meta';
 import { runs, RUNS_FACTOR } from '../src/runs';
 import type { Snapshot } from '../src/snapshot';
 import { APP_SECRET, startWorld, VERIFY_TOKEN, type Answer, type RawRequest, type World } from '../src/world';
@@ -117,7 +117,7 @@ function tally(kind: string, answer: Answer) {
   forKind[key] = (forKind[key] ?? 0) + 1;
 }
 
-const sign = (body: string | Buffer, secret = APP_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const sign = (body: string | Buffer, secret = APP_SECRET) => signWith(body, secret);
 
 const WEBHOOK_CODES: Record<number, string> = { 400: 'invalid_json', 401: 'unauthorized', 405: 'method_not_allowed', 413: 'payload_too_large' };
 

@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '@gateway/core';
+import { signedWebhook } from '../src/meta';
 import * as M from '../src/reference-model';
 import { RUNS_FACTOR, runs } from '../src/runs';
 import { APP_SECRET, isLegacyError, isOrgError, startWorld, type Answer, type World } from '../src/world';
@@ -194,11 +194,7 @@ async function send(r: Real, dialect: Dialect, method: string, path: string, bod
   return world.request({ method, path: `${prefix}${path}`, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
 }
 
-function signed(body: unknown): Promise<Answer> {
-  const raw = JSON.stringify(body);
-  const signature = `sha256=${createHmac('sha256', APP_SECRET).update(raw).digest('hex')}`;
-  return world.request({ method: 'POST', path: '/webhooks/meta', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw });
-}
+const signed = (body: unknown): Promise<Answer> => world.request(signedWebhook(body, APP_SECRET));
 
 function whatsapp(number: M.NumberState, value: Record<string, unknown>) {
   return {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { MAX_BODY_BYTES } from '@gateway/http';
+import type { Answer, RawRequest, World } from './world';
 
 /**
  * Shared fast-check arbitraries for the fuzz suites: text of every kind, JSON written out as raw
@@ -751,4 +752,21 @@ export async function checkInjectedRequestId(
   }
   if (first.status !== 200) expect(await world.snapshot()).toEqual(before);
   expect(leakedSecret(secrets, ...answers.map((a) => a.body))).toBeNull();
+}
+
+/**
+ * A 2xx sent again under its Idempotency-Key: the stored answer, byte for byte, marked replayed, and
+ * nothing written. §7: the stored body keeps its request id; the header is the new request's.
+ */
+export async function expectReplayed(
+  world: World,
+  { request, answer, requestId, after, context }: { request: RawRequest; answer: Answer; requestId: string | undefined; after: unknown; context: string },
+): Promise<void> {
+  const replay = await world.request(request);
+  expect(replay.status, context).toBe(answer.status);
+  expect(replay.text, context).toBe(answer.text);
+  expect(replay.headers['idempotent-replayed']).toBe('true');
+  expect(requestIdMatches(requestId, replay.headers['x-request-id'] as string | undefined), context).toBe(true);
+  if (adoptedRequestId(requestId) === null) expect(replay.headers['x-request-id']).not.toBe(answer.headers['x-request-id']);
+  expect(await world.snapshot(), context).toEqual(after);
 }

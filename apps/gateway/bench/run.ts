@@ -41,10 +41,14 @@ const SEED_WRITERS = 4;
 
 interface Measure {
   requestsPerSecond: number;
+  /** CPU time the gateway processes spent per answered request, in µs (user + system, all threads). */
+  cpuMicrosPerRequest?: number;
   p50: number;
   p99: number;
   errors: number;
   non2xx: number;
+  /** Requests answered in the run. */
+  requests: number;
 }
 
 type SetupName = 'sqlite' | 'postgres' | 'postgres-3';
@@ -233,10 +237,16 @@ async function main() {
       // Both baselines, once per workload, before the first gateway process starts.
       if (baselines.size === 0) {
         for (const workload of new Set(scenarios.map((s) => s.workload))) {
-          const honoRun = await drive({ ...workload.baseline(`http://127.0.0.1:${port + 1000}`, world), connections: CONNECTIONS, duration: DURATION });
-          const nodeRun = await drive({ ...workload.baseline(`http://127.0.0.1:${port + 1001}`, world), connections: CONNECTIONS, duration: DURATION });
+          const measured = async (child: ChildProcess, base: string) => {
+            const before = cpuMicros(child.pid);
+            const run = await drive({ ...workload.baseline(base, world), connections: CONNECTIONS, duration: DURATION });
+            run.cpuMicrosPerRequest = Math.round((cpuMicros(child.pid) - before) / Math.max(1, run.requests));
+            return run;
+          };
+          const honoRun = await measured(hono, `http://127.0.0.1:${port + 1000}`);
+          const nodeRun = await measured(node, `http://127.0.0.1:${port + 1001}`);
           baselines.set(workload.name, { hono: honoRun, node: nodeRun });
-          process.stdout.write(`baselines ${workload.label}: Hono ${honoRun.requestsPerSecond} req/s, node:http ${nodeRun.requestsPerSecond} req/s\n`);
+          process.stdout.write(`baselines ${workload.label}: Hono ${honoRun.requestsPerSecond} req/s (${honoRun.cpuMicrosPerRequest} µs CPU each), node:http ${nodeRun.requestsPerSecond} req/s (${nodeRun.cpuMicrosPerRequest} µs)\n`);
         }
         await stop([hono, node]);
       }
@@ -254,7 +264,10 @@ async function main() {
       const connections = Math.ceil(CONNECTIONS / setup.instances) * setup.instances;
       if (WARMUP > 0) for (const { workload } of mine) await drive({ ...workload.gateway(bases, world), connections, duration: WARMUP });
       for (const { workload, id } of mine) {
+        const cpuBefore = gateways.map((g) => cpuMicros(g.pid));
         const gate = await drive({ ...workload.gateway(bases, world), connections, duration: DURATION });
+        const cpuSpent = gateways.reduce((sum, g, i) => sum + cpuMicros(g.pid) - (cpuBefore[i] as number), 0);
+        gate.cpuMicrosPerRequest = Math.round(cpuSpent / Math.max(1, gate.requests));
         const base = baselines.get(workload.name)!;
         results.push({
           scenario: id,
@@ -268,7 +281,7 @@ async function main() {
           ratio: round(gate.requestsPerSecond / base.hono.requestsPerSecond),
           nodeRatio: round(gate.requestsPerSecond / base.node.requestsPerSecond),
         });
-        process.stdout.write(`${id}: ${gate.requestsPerSecond} req/s, p50 ${gate.p50} ms, p99 ${gate.p99} ms, non-2xx+errors ${gate.non2xx + gate.errors}\n`);
+        process.stdout.write(`${id}: ${gate.requestsPerSecond} req/s, ${gate.cpuMicrosPerRequest} µs CPU each, p50 ${gate.p50} ms, p99 ${gate.p99} ms, non-2xx+errors ${gate.non2xx + gate.errors}\n`);
       }
       peakRssMb[setup.name] = gateways.map((g) => (g.pid ? peakRss(g.pid) : null));
       cleanups.splice(cleanups.indexOf(stopGateways), 1);
@@ -434,7 +447,23 @@ async function drive(options: autocannon.Options): Promise<Measure> {
     p99: result.latency.p99,
     errors: result.errors,
     non2xx: result.non2xx,
+    requests: result.requests.total,
   };
+}
+
+/** CLK_TCK on Linux: /proc reports CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+/** User plus system CPU time of a process so far (all its threads), in µs, from /proc/<pid>/stat. */
+function cpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // The fields after the command name (which may hold spaces) start at its closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return 0;
+  }
 }
 
 /** Peak resident set (VmHWM) of a process, in MB. */
@@ -453,9 +482,9 @@ function report(run: { results: ScenarioResult[]; peakRssMb: Partial<Record<Setu
   const { results, peakRssMb, loadBefore, seconds } = run;
   const rows = results.map((r) => [
     r.scenario, r.gateway.requestsPerSecond, r.baseline.requestsPerSecond, r.ratio, r.nodeBaseline.requestsPerSecond, r.nodeRatio,
-    r.gateway.p50, r.gateway.p99, r.gateway.non2xx + r.gateway.errors,
+    r.gateway.p50, r.gateway.p99, r.gateway.cpuMicrosPerRequest ?? '', r.gateway.non2xx + r.gateway.errors,
   ]);
-  const header = ['scenario', 'req/s', 'Hono req/s', 'ratio', 'node:http req/s', 'ratio', 'p50 ms', 'p99 ms', 'non-2xx+errors'];
+  const header = ['scenario', 'req/s', 'Hono req/s', 'ratio', 'node:http req/s', 'ratio', 'p50 ms', 'p99 ms', 'CPU µs/req', 'non-2xx+errors'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: (string | number)[]) => `| ${cells.map((c, i) => String(c).padEnd(widths[i] as number)).join(' | ')} |`;
   process.stdout.write(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n`);

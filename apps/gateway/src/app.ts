@@ -121,12 +121,15 @@ export function crossOrigin(origins: readonly string[]): MiddlewareHandler<Gatew
  * headers and bodies are never read here.
  */
 export function requestLog(logger: Logger, route: (c: Context) => string | null = (c) => routePath(c)): MiddlewareHandler<GatewayEnv> {
+  // The line's fields are fixed here and none can hold a secret, so the redaction paths, half the
+  // cost of every line, are left out of this one.
+  const lines = logger.child({}, { redact: [] });
   return async function requestLogMiddleware(c, next) {
     const started = performance.now();
     try {
       await next();
     } finally {
-      logger.info(
+      lines.info(
         {
           request_id: c.get('requestId'),
           dialect: c.get('dialect'),

@@ -1,5 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
-import { HttpProblem, isHttpProblem } from './problems';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Context, MiddlewareHandler } from 'hono';
+import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 import { textIssues } from './text';
 
@@ -17,28 +19,73 @@ const tooLarge = () => new HttpProblem('payload_too_large', 'Request body must b
  * unread, never cancelled (under Node that would destroy the connection before the 413 is sent):
  * the server decides what becomes of it (apps/gateway/src/server.ts).
  */
-async function readBytes(request: Request, clientGone: () => boolean): Promise<Uint8Array> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && !request.headers.has('transfer-encoding') && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+function readBytes(c: Context<GatewayEnv>): Promise<Uint8Array> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+  const incoming = nodeRequest(c.env);
+  return incoming === null ? readStream(c.req.raw) : readIncoming(incoming);
+}
+
+/**
+ * Straight from Node's request, the way the server received it: no web stream in between, which
+ * cost a create more than everything else it does put together.
+ */
+function readIncoming(incoming: IncomingMessage): Promise<Uint8Array> {
+  if (incoming.complete && incoming.readableLength === 0) return Promise.resolve(new Uint8Array(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onGone);
+      incoming.off('close', onGone);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        settle();
+        incoming.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      settle();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    // The client closed the connection before its body was complete: an incomplete request that
+    // nobody will see answered, not a server error.
+    const onGone = () => {
+      settle();
+      reject(incomplete());
+    };
+    if (incoming.destroyed || incoming.readableAborted) {
+      reject(incomplete());
+      return;
+    }
+    incoming.on('data', onData);
+    incoming.once('end', onEnd);
+    incoming.once('error', onGone);
+    incoming.once('close', onGone);
+  });
+}
+
+const incomplete = () => new HttpProblem('invalid_json', 'Request body ended before it was complete');
+
+/** A web request's body (`app.request()` in tests, or any other runtime than Node's server). */
+async function readStream(request: Request): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  try {
-    // Under @hono/node-server the body stream is made on first use, from the Node request.
-    if (request.body === null) return new Uint8Array(0);
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_BODY_BYTES) throw tooLarge();
-      chunks.push(value);
-    }
-  } catch (error) {
-    // The client closed the connection before its body was read (the stream can no longer be made
-    // or read): an incomplete request that nobody will see answered, not a server error.
-    if (isHttpProblem(error)) throw error;
-    if (clientGone()) throw new HttpProblem('invalid_json', 'Request body ended before it was complete');
-    throw error;
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(value);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -49,10 +96,10 @@ async function readBytes(request: Request, clientGone: () => boolean): Promise<U
   return bytes;
 }
 
-/** Whether the Node request behind a Hono request has been aborted or destroyed (its client left). */
-function clientGone(env: unknown): boolean {
-  const incoming = (env as { incoming?: { destroyed?: boolean; readableAborted?: boolean } } | undefined)?.incoming;
-  return incoming?.destroyed === true || incoming?.readableAborted === true;
+/** The Node request behind a Hono request, when the gateway's server is the one serving it. */
+function nodeRequest(env: unknown): IncomingMessage | null {
+  const incoming = (env as { incoming?: unknown } | undefined)?.incoming;
+  return incoming instanceof Readable ? (incoming as IncomingMessage) : null;
 }
 
 /**
@@ -68,7 +115,7 @@ export function jsonBody(): MiddlewareHandler<GatewayEnv> {
     if (type === undefined || !JSON_TYPE.test(type.trim())) {
       throw new HttpProblem('unsupported_media_type', 'Content-Type must be application/json');
     }
-    const bytes = await readBytes(c.req.raw, () => clientGone(c.env));
+    const bytes = await readBytes(c);
     let raw: string;
     let parsed: unknown;
     try {
@@ -79,8 +126,9 @@ export function jsonBody(): MiddlewareHandler<GatewayEnv> {
     }
     const issues = textIssues(parsed, raw);
     if (issues.length > 0) throw new HttpProblem('invalid_request', issues[0]?.message ?? 'Invalid request', { issues });
-    // The stream is spent: the route's validator reads these same bytes again.
-    c.req.raw = new Request(c.req.raw, { body: bytes });
+    // The body is spent: the route's validator reads this same text (Hono's request keeps it).
+    // Its declared type says text, but Hono keeps the promise of it, as `raw.text()` returns.
+    (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(raw);
     c.set('rawBody', raw);
     c.set('body', parsed);
     await next();

@@ -22,7 +22,6 @@ import {
   TOOL_NAME_MAX,
   TOOL_NAME_PATTERN,
   normalizeId,
-  summarizeAgent,
   type Agent,
   type AgentFieldsInput,
   type AgentSummary as CoreAgentSummary,
@@ -276,9 +275,22 @@ export function toAgentSummary(a: CoreAgentSummary): AgentSummary {
   };
 }
 
+/** The summary's fields first, then the rest; built in one object (this renders every read of an agent). */
 export function toAgent(a: Agent): AgentView {
   return {
-    ...toAgentSummary(summarizeAgent(a)),
+    id: a.id,
+    handle: a.handle,
+    name: a.name,
+    description: a.description,
+    model: a.model,
+    is_active: a.isActive,
+    color: a.color,
+    avatar: a.avatar,
+    tools_count: a.tools.length,
+    sub_agents_count: a.subAgents.length,
+    phone_number_id: a.phoneNumberId,
+    created_at: iso(a.createdAt),
+    updated_at: iso(a.updatedAt),
     instructions: a.instructions,
     instructions_html: a.instructionsHtml,
     include_system_prompt: a.includeSystemPrompt,

@@ -129,6 +129,34 @@ describe('SQLite storage', () => {
     await expect(storage.uow.read(async () => 'late')).rejects.toThrow('The storage is closed');
   });
 
+  it('group commit: writes queued together commit together, and one that fails is undone alone', async () => {
+    const file = freshFile();
+    const { uow } = open(file);
+    await seedWorld(uow);
+    const versions: number[] = [];
+    const watcher = new Database(file, { readonly: true });
+    const version = () => watcher.pragma('data_version', { simple: true }) as number;
+    const before = version();
+    // Issued in one turn of the event loop: one group. The fifth writes a row, then fails.
+    const writes = Array.from({ length: 10 }, (_, i) =>
+      uow.write(async (repos) => {
+        await repos.agents.insert(anAgent(`agent_g${i}`, W.orgA, { handle: `g${i}`, createdAt: T0 + i }));
+        if (i === 4) throw new Error('refused after writing');
+        versions.push(version());
+        return i;
+      }),
+    );
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', ...Array(5).fill('fulfilled')]);
+    expect((outcomes[4] as PromiseRejectedResult).reason).toMatchObject({ message: 'refused after writing' });
+    // Nothing was visible to another connection until the group's one commit, then all of it was.
+    expect(new Set(versions)).toEqual(new Set([before]));
+    expect(version()).toBe(before + 1);
+    watcher.close();
+    const kept = await uow.read(async (repos) => Promise.all(Array.from({ length: 10 }, (_, i) => repos.agents.idExists(`agent_g${i}`))));
+    expect(kept).toEqual([true, true, true, true, false, true, true, true, true, true]);
+  });
+
   it('serves many writes quickly (one writer, WAL, prepared statements)', async () => {
     const { uow } = open();
     await seedWorld(uow);

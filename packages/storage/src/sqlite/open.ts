@@ -99,13 +99,33 @@ interface SqliteUnitOfWork extends UnitOfWork {
   close(): Promise<void>;
 }
 
+/** Most writes one commit carries; more wait for the next. */
+const GROUP_MAX = 64;
+
+interface PendingWrite {
+  work: (repos: Repositories) => Promise<unknown>;
+  resolve(result: unknown): void;
+  reject(error: unknown): void;
+  /** In a transaction of its own: its group failed as a whole, so it is run again alone. */
+  alone: boolean;
+}
+
 /**
  * better-sqlite3 is synchronous and its `transaction()` cannot span an `await`, so a write is:
- * take the FIFO mutex, `BEGIN IMMEDIATE`, await the callback, then `COMMIT` (or `ROLLBACK` and
+ * under the FIFO mutex, `BEGIN IMMEDIATE`, await the callback, then `COMMIT` (or `ROLLBACK` and
  * rethrow). Repository methods run synchronously, so while the mutex is held nothing else touches
  * the writer connection, and the callback's awaits cannot interleave another transaction. `read`
  * needs no mutex: it runs on a separate read-only connection, which in WAL mode sees committed data
  * only. A write must not call `write` again from inside its callback (it would wait for itself).
+ *
+ * Group commit: the writes that queued up while a transaction ran go into the next one together,
+ * one after the other, each inside a savepoint, and share one `COMMIT` (ADR 0009). A write that
+ * fails is rolled back to its savepoint and rejected alone; the others are resolved only once the
+ * commit has succeeded, so nothing is acknowledged that is not on disk and no write ever sees
+ * another's uncommitted work except an earlier one of its own group, which commits with it. Should
+ * SQLite abandon the whole transaction (a full disk, say) or the commit fail, the group's other
+ * writes are run again, each in a transaction of its own, exactly as if they had queued behind it;
+ * a write's work is re-runnable on PostgreSQL too, which retries serialization failures.
  */
 function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, cipher: SecretCipher): SqliteUnitOfWork {
   const mutex = new Mutex();
@@ -120,9 +140,92 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
   const begin = writer.prepare('BEGIN IMMEDIATE');
   const commit = writer.prepare('COMMIT');
   const rollback = writer.prepare('ROLLBACK');
+  const savepoint = writer.prepare('SAVEPOINT grouped_write');
+  const release = writer.prepare('RELEASE grouped_write');
+  const rollbackTo = writer.prepare('ROLLBACK TO grouped_write');
+
+  const queue: PendingWrite[] = [];
+  let draining = false;
 
   const assertOpen = () => {
     if (closed) throw new Error('The storage is closed');
+  };
+
+  /** The next group: the writes waiting, up to `GROUP_MAX`; a write to be run alone goes alone. */
+  const nextGroup = (): PendingWrite[] => {
+    if ((queue[0] as PendingWrite).alone) return queue.splice(0, 1);
+    let size = 1;
+    while (size < queue.length && size < GROUP_MAX && !(queue[size] as PendingWrite).alone) size++;
+    return queue.splice(0, size);
+  };
+
+  /** Runs one group in one transaction; what must run again goes back to the front of the queue. */
+  const runGroup = async (group: PendingWrite[]) => {
+    try {
+      begin.run();
+    } catch (error) {
+      for (const pending of group) pending.reject(storageFailure(error));
+      return;
+    }
+    const grouped = group.length > 1;
+    const done: { pending: PendingWrite; result: unknown }[] = [];
+    for (let i = 0; i < group.length; i++) {
+      const pending = group[i] as PendingWrite;
+      try {
+        if (grouped) savepoint.run();
+        const result = await pending.work(writeRepos);
+        if (grouped) release.run();
+        done.push({ pending, result });
+      } catch (error) {
+        pending.reject(storageFailure(error));
+        if (grouped && writer.inTransaction) {
+          try {
+            rollbackTo.run();
+            release.run();
+            continue;
+          } catch {
+            // The savepoint is gone with the transaction: as below.
+          }
+        }
+        // The transaction is over (SQLite rolled it back, or it was this write's alone): the
+        // writes before this one are undone too, and run again; those after it have not run yet.
+        if (writer.inTransaction) rollback.run();
+        queue.unshift(...done.map(({ pending: earlier }) => ({ ...earlier, alone: true })), ...group.slice(i + 1));
+        return;
+      }
+    }
+    try {
+      commit.run();
+    } catch (error) {
+      if (writer.inTransaction) rollback.run();
+      if (!grouped) {
+        (group[0] as PendingWrite).reject(storageFailure(error));
+        return;
+      }
+      queue.unshift(...done.map(({ pending }) => ({ ...pending, alone: true })));
+      return;
+    }
+    for (const { pending, result } of done) pending.resolve(result);
+  };
+
+  const drain = async () => {
+    try {
+      while (queue.length > 0) {
+        if (closed) {
+          for (const pending of queue.splice(0)) pending.reject(new Error('The storage is closed'));
+          return;
+        }
+        const group = nextGroup();
+        try {
+          await runGroup(group);
+        } catch (error) {
+          // Only a failing ROLLBACK gets here; settling a promise twice changes nothing.
+          for (const pending of group) pending.reject(storageFailure(error));
+        }
+      }
+    } finally {
+      draining = false;
+    }
   };
 
   return {
@@ -137,18 +240,17 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
         throw storageFailure(error);
       }
     },
-    write(work) {
-      return mutex.run(async () => {
-        assertOpen();
-        try {
-          begin.run();
-          const result = await work(writeRepos);
-          commit.run();
-          return result;
-        } catch (error) {
-          // SQLite may already have rolled back (e.g. on SQLITE_FULL); only roll back what is open.
-          if (writer.inTransaction) rollback.run();
-          throw storageFailure(error);
+    write<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (result: unknown) => void, reject, alone: false });
+        if (!draining) {
+          draining = true;
+          void mutex.run(async () => {
+            // After the requests that arrived with this one have queued their writes too: they
+            // are handled in the same turn of the event loop, and join this one's group.
+            await new Promise((next) => setImmediate(next));
+            await drain();
+          });
         }
       });
     },

@@ -1,7 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
-import { requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { jsonResponse, requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { createLegacyApp } from '@gateway/legacy-api';
 import { createOrgApp } from '@gateway/org-api';
 import { createDocsApp, docsAssetCaching, DOCS_ASSETS_PATH } from './docs';
@@ -63,11 +63,11 @@ export function createGatewayApp({ services, storage, logger, meta, corsOrigins 
 
   app.notFound((c) => {
     unmatched.add(c);
-    return c.json({ error: { code: 'not_found', message: 'Route not found', request_id: c.get('requestId') } }, 404);
+    return jsonResponse(c, 404, JSON.stringify({ error: { code: 'not_found', message: 'Route not found', request_id: c.get('requestId') } }));
   });
   app.onError((error, c) => {
     logger.error({ err: error, request_id: c.get('requestId') }, 'unhandled error');
-    return c.json({ error: { code: 'internal_error', message: 'Internal server error', request_id: c.get('requestId') } }, 500);
+    return jsonResponse(c, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error', request_id: c.get('requestId') } }));
   });
   return app;
 }

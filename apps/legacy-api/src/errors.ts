@@ -1,9 +1,8 @@
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { isDomainError, type DomainError, type DomainErrorCode, type Entity, type Issue } from '@gateway/core';
-import { HttpProblem, isHttpProblem, isTransient, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
+import { HttpProblem, isHttpProblem, isTransient, jsonResponse, setResponseHeader, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
 import { legacyTimestamp } from './presenters';
 
 /** The legacy error titles, one per status (contract §3). */
@@ -112,13 +111,13 @@ export function legacyErrorHandler(services: GatewayServices): ErrorHandler<Gate
     if (rendered === null) {
       services.reportError(error, c.get('requestId'));
       rendered = isTransient(error) ? UNAVAILABLE : INTERNAL;
-      if (rendered.status === 503) c.header('Retry-After', '1');
+      if (rendered.status === 503) setResponseHeader(c, 'Retry-After', '1');
     }
     if (isHttpProblem(error)) {
-      if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
-      if (error.allow.length > 0) c.header('Allow', error.allow.join(', '));
+      if (error.retryAfter !== undefined) setResponseHeader(c, 'Retry-After', String(error.retryAfter));
+      if (error.allow.length > 0) setResponseHeader(c, 'Allow', error.allow.join(', '));
     }
-    return c.json(errorBody(c, services, rendered), rendered.status as ContentfulStatusCode);
+    return jsonResponse(c, rendered.status, JSON.stringify(errorBody(c, services, rendered)));
   };
 }
 

@@ -2,7 +2,7 @@ import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from '@hono/zod-openapi';
 import { isDomainError, type DomainError, type DomainErrorCode, type Issue } from '@gateway/core';
-import { HttpProblem, isHttpProblem, isTransient, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
+import { HttpProblem, isHttpProblem, isTransient, jsonResponse, setResponseHeader, type GatewayEnv, type GatewayServices, type ProblemKind } from '@gateway/http';
 
 /** The org dialect's error registry (contract §4): every code a client can switch on. */
 export const ORG_ERROR_CODES = [
@@ -129,9 +129,9 @@ export function orgErrorHandler(services: GatewayServices): ErrorHandler<Gateway
     const requestId = c.get('requestId');
     const mapped = toOrgError(error);
     if (mapped.unexpected) services.reportError(error, requestId);
-    if (mapped.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="api"');
-    if (mapped.code === 'service_unavailable') c.header('Retry-After', '1');
-    return c.json(errorBody(mapped, requestId), ORG_ERROR_STATUS[mapped.code]);
+    if (mapped.code === 'unauthorized') setResponseHeader(c, 'WWW-Authenticate', 'Bearer realm="api"');
+    if (mapped.code === 'service_unavailable') setResponseHeader(c, 'Retry-After', '1');
+    return jsonResponse(c, ORG_ERROR_STATUS[mapped.code], JSON.stringify(errorBody(mapped, requestId)));
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { setResponseHeader } from './headers';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 
@@ -22,7 +23,7 @@ export function routeFallback(app: Hono<GatewayEnv>): void {
     const allow = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
     if (allow.length > 0) {
       if (allow.includes('GET') && !allow.includes('HEAD')) allow.push('HEAD');
-      c.header('Allow', allow.join(', '));
+      setResponseHeader(c, 'Allow', allow.join(', '));
       throw new HttpProblem('method_not_allowed', `Method ${c.req.method} is not allowed on ${c.req.path}`, { allow });
     }
     throw new HttpProblem('route_not_found', `Route ${c.req.method} ${c.req.path} not found`);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Ctx, UnitOfWork } from '@gateway/core';
+import { jsonResponse, requestHeader, setResponseHeader } from './headers';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 import type { GatewayServices } from './services';
@@ -29,7 +30,7 @@ export function idempotency(services: GatewayServices, options: { now?: () => nu
   // The core's clock, read per request, so tests that give the core another clock move the locks too.
   const now = options.now ?? (() => services.core.deps.clock.now());
   return async function idempotencyMiddleware(c, next) {
-    const key = c.req.header('idempotency-key');
+    const key = requestHeader(c, 'idempotency-key');
     if (key === undefined) return next();
     if (!KEY_PATTERN.test(key)) {
       throw new HttpProblem('idempotency_key_invalid', 'Idempotency-Key must be 1-128 printable ASCII characters', {
@@ -55,8 +56,8 @@ export function idempotency(services: GatewayServices, options: { now?: () => nu
       throw new HttpProblem('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed');
     }
     if (claim.outcome === 'replay') {
-      c.header('Idempotent-Replayed', 'true');
-      return c.body(claim.record.body ?? '', claim.record.status as never, { 'Content-Type': 'application/json' });
+      setResponseHeader(c, 'Idempotent-Replayed', 'true');
+      return jsonResponse(c, claim.record.status as number, claim.record.body ?? '');
     }
 
     const state: IdempotencyState = { keyId, key, fence: claim.fence, stored: null };
@@ -109,7 +110,7 @@ export async function respond<T>(
   };
   const result = await run(ctx);
   const { status, body } = renderOnce(result);
-  return c.body(body, status as 200, { 'Content-Type': 'application/json' });
+  return jsonResponse(c, status, body);
 }
 
 function storingUnitOfWork(

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { setResponseHeader } from './headers';
 import { memoryLimiters, type LimiterFactory } from './limiters';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
@@ -37,33 +38,37 @@ export function rateLimit(
 
   return async function rateLimitMiddleware(c, next) {
     const keyId = c.get('keyId') as string;
-    const states = await Promise.all(
-      windows.map(async (window): Promise<WindowState> => {
-        let res: RateLimiterRes;
-        let exceeded = false;
-        try {
-          res = await window.limiter.consume(keyId);
-        } catch (rejection) {
-          if (!(rejection instanceof RateLimiterRes)) throw rejection;
-          res = rejection;
-          exceeded = true;
-        }
-        return { window, remaining: Math.max(0, res.remainingPoints), resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)), exceeded };
-      }),
-    );
+    const states = await Promise.all([consumeOne(windows[0] as Window, keyId), consumeOne(windows[1] as Window, keyId)]);
     const tightest = states.reduce((a, b) => (b.remaining < a.remaining ? b : a));
-    c.header('X-RateLimit-Limit', String(tightest.window.limiter.points));
-    c.header('X-RateLimit-Remaining', String(tightest.remaining));
-    c.header('X-RateLimit-Reset', String(Math.ceil(now() / 1000) + tightest.resetSeconds));
-    c.header('RateLimit-Policy', policy);
-    c.header('RateLimit', `"${tightest.window.name}";r=${tightest.remaining};t=${tightest.resetSeconds}`);
+    setResponseHeader(c, 'X-RateLimit-Limit', String(tightest.window.limiter.points));
+    setResponseHeader(c, 'X-RateLimit-Remaining', String(tightest.remaining));
+    setResponseHeader(c, 'X-RateLimit-Reset', String(Math.ceil(now() / 1000) + tightest.resetSeconds));
+    setResponseHeader(c, 'RateLimit-Policy', policy);
+    setResponseHeader(c, 'RateLimit', `"${tightest.window.name}";r=${tightest.remaining};t=${tightest.resetSeconds}`);
 
     const blocking = states.filter((s) => s.exceeded);
     if (blocking.length > 0) {
       const retryAfter = Math.max(...blocking.map((s) => s.resetSeconds));
-      c.header('Retry-After', String(retryAfter));
+      setResponseHeader(c, 'Retry-After', String(retryAfter));
       throw new HttpProblem('rate_limited', `Rate limit exceeded. Retry in ${retryAfter} seconds.`, { retryAfter });
     }
     await next();
   };
+}
+
+/** One window's count for the key: its state whether the request fits or not. */
+function consumeOne(window: Window, keyId: string): Promise<WindowState> {
+  const state = (res: RateLimiterRes, exceeded: boolean): WindowState => ({
+    window,
+    remaining: Math.max(0, res.remainingPoints),
+    resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+    exceeded,
+  });
+  return window.limiter.consume(keyId).then(
+    (res) => state(res, false),
+    (rejection: unknown) => {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return state(rejection, true);
+    },
+  );
 }

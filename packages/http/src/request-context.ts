@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Actor, ApiKey } from '@gateway/core';
 import { requestId as newRequestId } from '@gateway/platform';
+import { applyResponseHeaders, requestHeader, setResponseHeader } from './headers';
 import type { IdempotencyState } from './idempotency';
 
 export type Dialect = 'legacy' | 'org' | 'webhooks' | 'gateway';
@@ -17,6 +18,8 @@ export interface GatewayVariables {
   body: unknown;
   rawBody: string;
   idempotency: IdempotencyState | undefined;
+  /** The headers set for this request's response (see `setResponseHeader`). */
+  responseHeaders: Record<string, string> | undefined;
 }
 
 export type GatewayEnv = { Variables: GatewayVariables };
@@ -25,29 +28,22 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Adopts a well-formed incoming X-Request-ID or makes `req_` + 16 hex, and sets the headers every
- * response carries. Safe to apply twice: the first id stays.
+ * response carries, whichever way it is made. Safe to apply twice: the first id stays.
  */
 export function requestContext(options: { dialect: Dialect; correlationHeader?: boolean }): MiddlewareHandler<GatewayEnv> {
   return async function requestContextMiddleware(c, next) {
     let id = c.get('requestId');
     if (id === undefined) {
-      const incoming = c.req.header('x-request-id');
+      const incoming = requestHeader(c, 'x-request-id');
       id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : newRequestId();
       c.set('requestId', id);
     }
     c.set('dialect', options.dialect);
-    // Set before the response exists, so every response made through the context carries them
-    // without being copied; a handler that builds its own Response gets them afterwards.
-    const headers: [string, string][] = [
-      ['X-Request-ID', id],
-      ['Cache-Control', 'no-store'],
-      ['X-Content-Type-Options', 'nosniff'],
-    ];
-    if (options.correlationHeader) headers.push(['X-Correlation-ID', id]);
-    for (const [name, value] of headers) c.header(name, value);
+    setResponseHeader(c, 'X-Request-ID', id);
+    setResponseHeader(c, 'Cache-Control', 'no-store');
+    setResponseHeader(c, 'X-Content-Type-Options', 'nosniff');
+    if (options.correlationHeader) setResponseHeader(c, 'X-Correlation-ID', id);
     await next();
-    for (const [name, value] of headers) {
-      if (c.res.headers.get(name) !== value) c.header(name, value);
-    }
+    applyResponseHeaders(c);
   };
 }

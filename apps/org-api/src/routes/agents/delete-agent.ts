@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { ctxFor } from '@gateway/http';
+import { answerJson, ctxFor } from '@gateway/http';
 import { DeletedSchema } from '../../schemas/agents';
 import { AUTH_ERRORS, dataEnvelope, errorResponses, json, ok } from '../../schemas/common';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
@@ -22,6 +22,6 @@ export const deleteAgentRoute = createRoute({
 export function registerDeleteAgent(app: OrgApp, { services, guard }: RouteDeps) {
   app.openapi({ ...deleteAgentRoute, middleware: guard(deleteAgentRoute) }, async (c) => {
     const agent = await services.core.deleteAgent({ ctx: ctxFor(c, services), id: agentPathId(c.req.valid('param').id) });
-    return c.json(ok(c, { id: agent.id, deleted: true as const }), 200);
+    return answerJson(c, ok(c, { id: agent.id, deleted: true as const }), 200);
   });
 }

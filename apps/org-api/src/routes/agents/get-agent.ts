@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { normalizeId } from '@gateway/core';
-import { ctxFor } from '@gateway/http';
+import { answerJson, ctxFor } from '@gateway/http';
 import { AgentSchema, toAgent } from '../../schemas/agents';
 import { AUTH_ERRORS, dataEnvelope, errorResponses, json, ok, pathId } from '../../schemas/common';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
@@ -26,6 +26,6 @@ export const getAgentRoute = createRoute({
 export function registerGetAgent(app: OrgApp, { services, guard }: RouteDeps) {
   app.openapi({ ...getAgentRoute, middleware: guard(getAgentRoute) }, async (c) => {
     const agent = await services.core.getAgent({ ctx: ctxFor(c, services), id: agentPathId(c.req.valid('param').id) });
-    return c.json(ok(c, toAgent(agent)), 200);
+    return answerJson(c, ok(c, toAgent(agent)), 200);
   });
 }

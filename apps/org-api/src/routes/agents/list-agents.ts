@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ctxFor } from '@gateway/http';
+import { answerJson, ctxFor } from '@gateway/http';
 import { AgentSummarySchema, toAgentSummary } from '../../schemas/agents';
 import { AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope, page } from '../../schemas/common';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
@@ -28,6 +28,6 @@ export function registerListAgents(app: OrgApp, { services, guard }: RouteDeps) 
       filter: {},
       page: { kind: 'keyset', limit: limit ?? AGENTS_DEFAULT_LIMIT, after: cursor ?? null },
     });
-    return c.json(page(c, 'agents', result, toAgentSummary), 200);
+    return answerJson(c, page(c, 'agents', result, toAgentSummary), 200);
   });
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { normalizeId } from '@gateway/core';
-import { ctxFor } from '@gateway/http';
+import { answerJson, ctxFor } from '@gateway/http';
 import { AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope, page } from '../../schemas/common';
 import { ConversationSchema, toConversation } from '../../schemas/conversations';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
@@ -44,6 +44,6 @@ export function registerListConversations(app: OrgApp, { services, guard }: Rout
       },
       page: { kind: 'keyset', limit: q.limit ?? CONVERSATIONS_DEFAULT_LIMIT, after: q.cursor ?? null },
     });
-    return c.json(page(c, 'conversations', result, toConversation), 200);
+    return answerJson(c, page(c, 'conversations', result, toConversation), 200);
   });
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ctxFor } from '@gateway/http';
+import { answerJson, ctxFor } from '@gateway/http';
 import { AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope, page } from '../../schemas/common';
 import { MessageSchema, toMessage } from '../../schemas/conversations';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
@@ -32,6 +32,6 @@ export function registerListMessages(app: OrgApp, { services, guard }: RouteDeps
       conversationId: conversationPathId(c.req.valid('param').id),
       page: { kind: 'keyset', limit: limit ?? MESSAGES_DEFAULT_LIMIT, after: cursor ?? null },
     });
-    return c.json(page(c, 'messages', result, toMessage), 200);
+    return answerJson(c, page(c, 'messages', result, toMessage), 200);
   });
 }

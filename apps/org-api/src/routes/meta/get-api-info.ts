@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { GatewayEnv } from '@gateway/http';
+import { answerJson, type GatewayEnv } from '@gateway/http';
 import { METHOD_NOT_ALLOWED } from '../../openapi';
 import { dataEnvelope, json, ok } from '../../schemas/common';
 import type { OrgApp } from '../shared';
@@ -25,7 +25,7 @@ export const getApiInfoRoute = createRoute({
   responses: { 200: json(dataEnvelope(ApiInfoSchema), 'The banner', { keyless: true }), 405: METHOD_NOT_ALLOWED },
 });
 
-const banner = (c: Context<GatewayEnv>) => c.json(ok(c, { name: API_NAME, version: API_VERSION, docs: ORG_DOCS_PATH }), 200);
+const banner = (c: Context<GatewayEnv>) => answerJson(c, ok(c, { name: API_NAME, version: API_VERSION, docs: ORG_DOCS_PATH }), 200);
 
 /**
  * The banner answers `/api/v1` and `/api/v1/`. A route `/` under a base path is the bare base path,

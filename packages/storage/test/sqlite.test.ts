@@ -157,6 +157,41 @@ describe('SQLite storage', () => {
     expect(kept).toEqual([true, true, true, true, false, true, true, true, true, true]);
   });
 
+  it('the read cache answers only while nothing has been committed, by this process or another', async () => {
+    const file = freshFile();
+    const { uow } = open(file);
+    await seedWorld(uow);
+    const agent = anAgent('agent_cached', W.orgA, { handle: 'cached', name: 'First', createdAt: T0 });
+    await insertAgents(uow, agent);
+    const read = () => uow.read((repos) => repos.agents.get({ orgId: W.orgA }, agent.id));
+    const page = () => uow.read((repos) => repos.agents.list({ orgId: W.orgA }, {}, { kind: 'keyset', limit: 5, after: null }));
+
+    const first = await read();
+    expect(first?.name).toBe('First');
+    // Unchanged data: the same result, shared between callers, so frozen to the last array.
+    expect(await read()).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first?.tools)).toBe(true);
+    expect(await page()).toBe(await page());
+    // Another visibility or another page is another entry.
+    expect(await uow.read((repos) => repos.agents.get({ orgId: W.orgB }, agent.id))).toBeNull();
+    expect((await uow.read((repos) => repos.agents.list({ orgId: W.orgA }, {}, { kind: 'keyset', limit: 1, after: null }))).items).toHaveLength(1);
+
+    // A commit through this storage's writer.
+    await uow.write((repos) => repos.agents.update({ ...agent, name: 'Second' }));
+    expect((await read())?.name).toBe('Second');
+    expect((await page()).items.find((a) => a.id === agent.id)?.name).toBe('Second');
+
+    // A commit by another process's connection to the same file (the admin CLI, a second gateway).
+    const other = new Database(file);
+    other.prepare('UPDATE agents SET name = ? WHERE id = ?').run('Third', agent.id);
+    expect((await read())?.name).toBe('Third');
+    expect((await page()).items.find((a) => a.id === agent.id)?.name).toBe('Third');
+    other.prepare('UPDATE agents SET deleted_at = ? WHERE id = ?').run(T0 + 1, agent.id);
+    other.close();
+    expect(await read()).toBeNull();
+    expect((await page()).items.map((a) => a.id)).not.toContain(agent.id);
+  });
+
   it('serves many writes quickly (one writer, WAL, prepared statements)', async () => {
     const { uow } = open();
     await seedWorld(uow);

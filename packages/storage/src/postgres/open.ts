@@ -1,10 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import type { Repositories, UnitOfWork } from '@gateway/core';
 import type { SecretCipher } from '@gateway/platform';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
+import { migrationsFolder } from '../migrations-folder';
 import type { Storage } from '../storage';
 import { PgConnection, rowTypes } from './client';
 import { isUnavailable, RETRYABLE_CODES, storageFailure } from './constraints';
@@ -17,7 +17,7 @@ function connectionGone(error: unknown): boolean {
   return isUnavailable(error);
 }
 
-export const POSTGRES_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
+export const POSTGRES_MIGRATIONS_FOLDER = migrationsFolder('pg');
 
 /** Any constant: every instance of the gateway takes this advisory lock while it migrates. */
 export const MIGRATION_LOCK = 7_416_202_601;

@@ -12,11 +12,27 @@ export class Connection {
   readonly #guard: (() => void) | undefined;
   readonly #inSnapshot: Database.Transaction<(work: () => unknown) => unknown>;
 
-  /** `guard` runs before every statement (the writer uses it to refuse work outside a transaction). */
-  constructor(db: Database.Database, guard?: () => void) {
+  readonly #cache: ReadCache | undefined;
+
+  /**
+   * `guard` runs before every statement (the writer uses it to refuse work outside a transaction).
+   * `cacheEntries` above 0 gives the connection a read cache of that many results (see `cached`):
+   * only for a connection that never writes, since it is emptied by other connections' commits.
+   */
+  constructor(db: Database.Database, options: { guard?: () => void; cacheEntries?: number } = {}) {
     this.db = db;
-    this.#guard = guard;
+    this.#guard = options.guard;
     this.#inSnapshot = db.transaction((work: () => unknown) => work());
+    this.#cache = (options.cacheEntries ?? 0) > 0 ? new ReadCache(db, options.cacheEntries as number) : undefined;
+  }
+
+  /**
+   * The result of `read` for `key`, kept while the database stays as it was when it was read.
+   * `key` must name the query and every one of its parameters. A result is frozen, as it may be
+   * handed to many callers. Without a cache this is just `read()`.
+   */
+  cached<T>(key: string, read: () => T): T {
+    return this.#cache === undefined ? read() : this.#cache.get(key, read);
   }
 
   stmt(sql: string): Statement {
@@ -51,6 +67,49 @@ export class Connection {
     if (this.db.inTransaction) return work();
     return this.#inSnapshot.deferred(work) as T;
   }
+}
+
+/**
+ * Results of reads by key, valid for one version of the database. SQLite's `PRAGMA data_version`
+ * changes on this connection whenever any other connection, in this process or another, has
+ * committed; it is read before each lookup and a change empties the cache, so a result is only
+ * ever served while the data it was read from is still the latest. The version is read before the
+ * query, outside its transaction: a commit between the two makes the entry newer than its version,
+ * and the next lookup, seeing the new version, drops it. Bounded: past `maxEntries` the oldest
+ * entry goes.
+ */
+class ReadCache {
+  readonly #version: Statement;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, unknown>();
+  #at: unknown = undefined;
+
+  constructor(db: Database.Database, maxEntries: number) {
+    this.#version = db.prepare('PRAGMA data_version').pluck();
+    this.#maxEntries = maxEntries;
+  }
+
+  get<T>(key: string, read: () => T): T {
+    const version = this.#version.get();
+    if (version !== this.#at) {
+      this.#entries.clear();
+      this.#at = version;
+    } else if (this.#entries.has(key)) {
+      return this.#entries.get(key) as T;
+    }
+    const value = deepFreeze(read());
+    if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(key, value);
+    return value;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 /**

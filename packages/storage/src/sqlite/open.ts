@@ -1,18 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Repositories, UnitOfWork } from '@gateway/core';
 import type { SecretCipher } from '@gateway/platform';
 import type Database from 'better-sqlite3';
 import { readMigrationFiles, type MigrationMeta } from 'drizzle-orm/migrator';
+import { migrationsFolder } from '../migrations-folder';
 import { Mutex } from '../mutex';
 import type { Storage } from '../storage';
 import { Connection, openMigratedWriter, openReader } from './connection';
 import { storageFailure } from './constraints';
 import { sqliteRepositories } from './repositories';
 
-/** Resolved from this file, not the working directory, so the server starts from anywhere. */
-export const SQLITE_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/sqlite', import.meta.url));
+export const SQLITE_MIGRATIONS_FOLDER = migrationsFolder('sqlite');
 
 export interface SqliteStorageOptions {
   /** Path of the database file; its directory is created when missing. */
@@ -102,6 +101,12 @@ interface SqliteUnitOfWork extends UnitOfWork {
 /** Most writes one commit carries; more wait for the next. */
 const GROUP_MAX = 64;
 
+/**
+ * Results the reader keeps while the database is unchanged (agents read by id, and their list
+ * pages): a few MB at most, emptied by any commit (see `Connection.cached`).
+ */
+const READ_CACHE_ENTRIES = 500;
+
 interface PendingWrite {
   work: (repos: Repositories) => Promise<unknown>;
   resolve(result: unknown): void;
@@ -132,11 +137,13 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const writeConnection = new Connection(writer, () => {
-    if (!writer.inTransaction) throw new Error('A repository of a finished write() was used outside its transaction');
+  const writeConnection = new Connection(writer, {
+    guard: () => {
+      if (!writer.inTransaction) throw new Error('A repository of a finished write() was used outside its transaction');
+    },
   });
   const writeRepos: Repositories = sqliteRepositories(writeConnection, cipher);
-  const readRepos: Repositories = sqliteRepositories(new Connection(reader), cipher);
+  const readRepos: Repositories = sqliteRepositories(new Connection(reader, { cacheEntries: READ_CACHE_ENTRIES }), cipher);
   const begin = writer.prepare('BEGIN IMMEDIATE');
   const commit = writer.prepare('COMMIT');
   const rollback = writer.prepare('ROLLBACK');

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: the gateway against same-run baselines, driven by autocannon.
  *
- * Three setups of the gateway, each given the same data straight through the core and storage:
+ * Three setups of the gateway (its bundle, as `pnpm start` runs it), each given the same data straight through the core and storage:
  * SQLite in a temporary folder (one process), a fresh PostgreSQL database (one process), and the
  * same database behind three processes with the load spread across them. Rate limits are raised
  * high but still enforced. Two baselines answer the same requests: a Hono echo on the gateway's
@@ -9,7 +9,7 @@
  * gateway starts. `BENCH_SCENARIOS` picks a subset (see `selected`). Prints a table and writes
  * bench/results/latest.json (a subset's results: gateway-bench-subset.json in the temporary folder).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -210,6 +210,8 @@ async function cleanUp() {
 
 async function main() {
   const scenarios = selected(process.env.BENCH_SCENARIOS);
+  // What `pnpm start` builds and runs, from the sources as they are now.
+  execFileSync(process.execPath, [join(gatewayRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
   const startedAt = Date.now();
   const loadBefore = loadavg().map(round);
   const keyHex = generateKeyHex();
@@ -392,10 +394,10 @@ async function provision(storage: Storage): Promise<World> {
   return { token, smallToken, userId: user.id, freeNumbers, legacyAgentId: legacyAgent.id, orgAgentId: legacyAgent.id, nextNumber: 0 };
 }
 
-/** `src/main.ts` as `pnpm start` runs it, on the database given, rate limits high but enforced. */
+/** The server's bundle as `pnpm start` runs it, on the database given, rate limits high but enforced. */
 function startGateway(name: string, port: number, databaseUrl: string, keyHex: string): Promise<ChildProcess> {
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  return start(name, [...profile, ...START_FLAGS, '--import', 'tsx', join(gatewayRoot, 'src/main.ts')], {
+  return start(name, [...profile, ...START_FLAGS, join(gatewayRoot, 'dist/main.mjs')], {
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     GATEWAY_ENCRYPTION_KEY: keyHex,

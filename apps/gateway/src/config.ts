@@ -10,7 +10,10 @@ import { generateKeyHex } from '@gateway/platform';
  * stops start-up with one line naming the variable, never a stack trace.
  */
 
-/** The repository root, found from this file rather than the working directory. */
+/**
+ * The repository root, found from this file rather than the working directory. The server's bundle
+ * (apps/gateway/dist/main.mjs, see scripts/build.mjs) sits at the same depth as this file.
+ */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_SQLITE_FILE = join(REPO_ROOT, 'data', 'gateway.db');
 

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, parseStartArgs } from '../src/config';
 import { openGatewayStorage } from '../src/storage';
-import { childEnv, startServer, tempDir, TEST_KEY, type ServerProcess } from './helpers';
+import { childEnv, GATEWAY_DIR, startServer, tempDir, TEST_KEY, type ServerProcess } from './helpers';
 
 /**
  * First run: `GATEWAY_DEMO=1` or `--demo` seeds the demo tenant into an empty database and prints
@@ -16,8 +17,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServerProcess> {
-  const server = await startServer(env, args);
+async function start(env: NodeJS.ProcessEnv, args: string[] = [], entry: 'src/main.ts' | 'dist/main.mjs' = 'src/main.ts'): Promise<ServerProcess> {
+  const server = await startServer(env, args, entry);
   cleanups.push(async () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
     await server.exited;
@@ -124,12 +125,17 @@ describe('the start command line and GATEWAY_DEMO', () => {
 });
 
 describe('first run', () => {
-  it('GATEWAY_DEMO=1 on an empty database prints the token and curl commands that create an agent in each dialect; a second start does not seed again', async () => {
+  // The sources through tsx, as the tests start them, and the bundle that `pnpm start` builds and runs.
+  beforeAll(() => {
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: GATEWAY_DIR, stdio: 'pipe' });
+  });
+
+  it.each(['src/main.ts', 'dist/main.mjs'] as const)('%s: GATEWAY_DEMO=1 on an empty database prints the token and curl commands that create an agent in each dialect; a second start does not seed again', async (entry) => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const env = childEnv({ DATABASE_URL: join(dir, 'gateway.db'), GATEWAY_ENCRYPTION_KEY: TEST_KEY });
 
-    const first = await start({ ...env, GATEWAY_DEMO: '1' });
+    const first = await start({ ...env, GATEWAY_DEMO: '1' }, [], entry);
     const block = (await waitFor(first, new RegExp(`${RULE}\\nDEMO TENANT[\\s\\S]*?/docs\\n${RULE}\\n`)))[0];
     const token = /sk_live_[A-Za-z0-9]+/.exec(block)?.[0] as string;
     expect(token).toBeDefined();
@@ -155,10 +161,15 @@ describe('first run', () => {
     const orgAgents = (await (await send(orgList as Curl)).json()) as { data: unknown[] };
     expect(legacyAgents.agents).toHaveLength(2);
     expect(orgAgents.data).toHaveLength(2);
+    // The API reference and its browser bundle, which the server finds in node_modules.
+    const page = await (await fetch(`http://127.0.0.1:${first.port}/docs`)).text();
+    const asset = /\/docs\/assets\/[^"]+/.exec(page)?.[0] as string;
+    const script = await fetch(`http://127.0.0.1:${first.port}${asset}`);
+    expect({ status: script.status, size: (await script.arrayBuffer()).byteLength > 100_000 }).toEqual({ status: 200, size: true });
     await stop(first);
 
     // The database is no longer empty: `--demo` (as `pnpm start -- --demo` passes it) seeds nothing.
-    const second = await start(env, ['--', '--demo']);
+    const second = await start(env, ['--', '--demo'], entry);
     await waitFor(second, /"msg":"demo skipped: the database is not empty[^"]*"/);
     expect(second.output()).not.toContain('sk_live_');
     expect(second.output()).not.toContain('DEMO TENANT');

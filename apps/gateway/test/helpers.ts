@@ -84,10 +84,13 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `src/main.ts` (with `args`) as a child process and waits until it listens. */
-export async function startServer(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServerProcess> {
+/**
+ * Starts the server (with `args`) as a child process and waits until it listens: `src/main.ts`
+ * through tsx, or `dist/main.mjs`, the bundle `pnpm start` runs, on plain Node.
+ */
+export async function startServer(env: NodeJS.ProcessEnv, args: string[] = [], entry: 'src/main.ts' | 'dist/main.mjs' = 'src/main.ts'): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, [...(entry === 'src/main.ts' ? ['--import', 'tsx'] : []), entry, ...args], {
     cwd: GATEWAY_DIR,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -128,8 +128,9 @@ describe('pnpm start, stopped', () => {
 
   it('runs the same command as the gateway package, from its folder', () => {
     const scripts = (path: string) => (JSON.parse(readFileSync(path, 'utf8')) as { scripts: Record<string, string> }).scripts;
-    // `exec`: no shell waits in between to be killed by the Ctrl-C and report it as a failure.
-    expect(scripts(join(GATEWAY_DIR, 'package.json')).start).toMatch(/^exec node /);
+    // The bundle is built first; then `exec`: no shell waits in between to be killed by the Ctrl-C
+    // and report it as a failure.
+    expect(scripts(join(GATEWAY_DIR, 'package.json')).start).toMatch(/^node scripts\/build\.mjs && exec node [^&|;]*dist\/main\.mjs$/);
     expect(scripts(join(REPO_DIR, 'package.json')).start).toBe(`cd apps/gateway && ${scripts(join(GATEWAY_DIR, 'package.json')).start}`);
   });
 });

@@ -1,12 +1,12 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type ErrorHandler, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
-import { jsonResponse, requestContext, type GatewayEnv, type GatewayServices } from '@gateway/http';
-import { createLegacyApp } from '@gateway/legacy-api';
-import { createOrgApp } from '@gateway/org-api';
+import { jsonResponse, requestContext, type Dialect, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { createLegacyApp, legacyErrorHandler } from '@gateway/legacy-api';
+import { createOrgApp, orgErrorHandler } from '@gateway/org-api';
 import { createDocsApp, docsAssetCaching, DOCS_ASSETS_PATH } from './docs';
 import type { Logger } from './logger';
-import { createWebhookApp } from './webhooks/app';
+import { createWebhookApp, webhookErrorHandler } from './webhooks/app';
 
 /** What the readiness probe asks: is the database reachable, with its migrations applied. */
 export interface Readiness {
@@ -56,16 +56,25 @@ export function createGatewayApp({ services, storage, logger, meta, corsOrigins 
     return c.json({ error: { code: 'method_not_allowed', message: 'Method not allowed', request_id: c.get('requestId') } }, 405);
   });
 
+  // Each dialect's errors are answered by its own handler, chosen here by the dialect the request
+  // is in, rather than by an error handler of each app (see createOrgApp's `ownErrors`).
+  const dialectErrors: Partial<Record<Dialect, ErrorHandler<GatewayEnv>>> = {
+    legacy: legacyErrorHandler(services),
+    org: orgErrorHandler(services),
+    webhooks: webhookErrorHandler(services),
+  };
   app.route('/', createDocsApp());
-  app.route('/', createLegacyApp(services));
-  app.route('/', createOrgApp(services));
-  app.route('/', createWebhookApp(services, { ...meta, logger, onEnqueued: onRepliesQueued }));
+  app.route('/', createLegacyApp(services, { ownErrors: false }));
+  app.route('/', createOrgApp(services, { ownErrors: false }));
+  app.route('/', createWebhookApp(services, { ...meta, logger, onEnqueued: onRepliesQueued, ownErrors: false }));
 
   app.notFound((c) => {
     unmatched.add(c);
     return jsonResponse(c, 404, JSON.stringify({ error: { code: 'not_found', message: 'Route not found', request_id: c.get('requestId') } }));
   });
   app.onError((error, c) => {
+    const dialect = dialectErrors[c.get('dialect')];
+    if (dialect !== undefined) return dialect(error, c);
     logger.error({ err: error, request_id: c.get('requestId') }, 'unhandled error');
     return jsonResponse(c, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error', request_id: c.get('requestId') } }));
   });

@@ -19,12 +19,19 @@ import { registerUpdatePhoneNumber } from './routes/phone-numbers/update-phone-n
 import type { LegacyApp, RouteDeps } from './types';
 
 export { LEGACY_API_VERSION } from './openapi';
+export { legacyErrorHandler } from './errors';
 
-/** The legacy dialect, `/v1/users/{user_id}/…` (contract §3): legacy shapes and errors, nothing else. */
-export function createLegacyApp(services: GatewayServices): LegacyApp {
+/**
+ * The legacy dialect, `/v1/users/{user_id}/…` (contract §3): legacy shapes and errors, nothing else.
+ * `ownErrors: false` leaves the errors of its routes to the app it is mounted in, which must answer
+ * them with {@link legacyErrorHandler} (the gateway's `onError` does, by dialect): Hono wraps every route of a
+ * mounted app that has an error handler of its own in a composition of its own, which every request
+ * paid for.
+ */
+export function createLegacyApp(services: GatewayServices, options: { ownErrors?: boolean } = {}): LegacyApp {
   const app = new OpenAPIHono<GatewayEnv>({ defaultHook: legacyValidationHook }).basePath('/v1');
   app.use('*', requestContext({ dialect: 'legacy', correlationHeader: true }));
-  app.onError(legacyErrorHandler(services));
+  if (options.ownErrors !== false) app.onError(legacyErrorHandler(services));
 
   const deps: RouteDeps = { services, guard: legacyGuard(services) };
   for (const register of [

@@ -16,12 +16,18 @@ import { registerGetPhoneNumber } from './routes/phone-numbers/get-phone-number'
 import { registerListPhoneNumbers } from './routes/phone-numbers/list-phone-numbers';
 import { guardFactory, type OrgApp, type RouteDeps } from './routes/shared';
 
-/** The org dialect, `/api/v1/…`: org shapes and the org error registry over the shared core. */
-export function createOrgApp(services: GatewayServices): OrgApp {
+/**
+ * The org dialect, `/api/v1/…`: org shapes and the org error registry over the shared core.
+ * `ownErrors: false` leaves the errors of its routes to the app it is mounted in, which must answer
+ * them with {@link orgErrorHandler} (the gateway's `onError` does, by dialect): Hono wraps every route of a
+ * mounted app that has an error handler of its own in a composition of its own, which every request
+ * paid for.
+ */
+export function createOrgApp(services: GatewayServices, options: { ownErrors?: boolean } = {}): OrgApp {
   const root: OrgApp = new OpenAPIHono<GatewayEnv>({ defaultHook: validationHook });
   const app: OrgApp = root.basePath(ORG_BASE_PATH);
   app.use('*', requestContext({ dialect: 'org' }));
-  app.onError(orgErrorHandler(services));
+  if (options.ownErrors !== false) app.onError(orgErrorHandler(services));
 
   const limiter = rateLimit(services.rateLimits.org, { keyPrefix: 'org', limiters: services.limiters });
   const deps: RouteDeps = { services, guard: guardFactory(services, limiter) };
@@ -48,3 +54,4 @@ export function createOrgApp(services: GatewayServices): OrgApp {
 
 export type { OrgApp } from './routes/shared';
 export { ORG_BASE_PATH } from './routes/meta/get-api-info';
+export { orgErrorHandler } from './errors';

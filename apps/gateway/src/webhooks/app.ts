@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type ErrorHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { InboundMessage, InboundOutcome, StatusOutcome } from '@gateway/core';
@@ -23,6 +23,8 @@ export interface WebhookOptions {
   logger?: WebhookLogger | undefined;
   /** Called after a delivery committed work for the reply worker, so it need not wait for its next poll. */
   onEnqueued?: (() => void) | undefined;
+  /** false: errors are left to the app this one is mounted in (see `createOrgApp`), which answers them with `webhookErrorHandler`. */
+  ownErrors?: boolean;
 }
 
 const silent: WebhookLogger = { info() {}, warn() {} };
@@ -120,12 +122,16 @@ export function createWebhookApp(services: GatewayServices, options: WebhookOpti
     return problem(c, 405, 'method_not_allowed', `Method ${c.req.method} is not allowed on ${WEBHOOK_PATH}`);
   });
 
-  app.onError((error, c) => {
+  if (options.ownErrors !== false) app.onError(webhookErrorHandler(services));
+  return app;
+}
+
+/** What the webhook answers for an error nothing else handled: a 500 Meta delivers again after. */
+export function webhookErrorHandler(services: GatewayServices): ErrorHandler<GatewayEnv> {
+  return (error, c) => {
     services.reportError(error, c.get('requestId'));
     return problem(c, 500, 'internal_error', 'Internal server error');
-  });
-
-  return app;
+  };
 }
 
 /**

@@ -75,6 +75,33 @@ export function answerJson<T, U extends ContentfulStatusCode>(c: Context<Gateway
   return jsonResponse(c, status, JSON.stringify(object)) as Response & TypedResponse<JSONParsed<T>, U, 'json'>;
 }
 
+/** `answerJson` for a body already in JSON text, typed as the object it encodes. */
+export function answerJsonText<T, U extends ContentfulStatusCode>(c: Context<GatewayEnv>, json: string, status: U) {
+  return jsonResponse(c, status, json) as Response & TypedResponse<JSONParsed<T>, U, 'json'>;
+}
+
+const renderings = new WeakMap<(item: never) => unknown, WeakMap<object, string>>();
+
+/**
+ * `JSON.stringify(render(item))`, kept with the item when it is frozen: the storage freezes the
+ * results it shares between reads while the data is unchanged (see the SQLite reader's cache), and
+ * a frozen item renders the same every time. Any other item is rendered afresh.
+ */
+export function renderedJson<T extends object>(item: T, render: (item: T) => unknown): string {
+  if (!Object.isFrozen(item)) return JSON.stringify(render(item));
+  let byItem = renderings.get(render);
+  if (byItem === undefined) {
+    byItem = new WeakMap();
+    renderings.set(render, byItem);
+  }
+  let json = byItem.get(item);
+  if (json === undefined) {
+    json = JSON.stringify(render(item));
+    byItem.set(item, json);
+  }
+  return json;
+}
+
 /**
  * After the handler: gives a response made some other way (`c.json`, a sub-app's own `Response`)
  * the request's response headers, which win over its own. They are set on the response itself,

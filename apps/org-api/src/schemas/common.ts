@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { GatewayEnv } from '@gateway/http';
+import { answerJsonText, renderedJson, type GatewayEnv } from '@gateway/http';
 import type { PageResult, SortKey } from '@gateway/core';
 import { decodeCursor, encodeCursor, type CursorList } from '../cursor';
 import { ORG_ERROR_CODES, ORG_ERROR_STATUS, type OrgErrorCode } from '../errors';
@@ -115,6 +115,20 @@ export const page = <T, U>(c: Context<GatewayEnv>, list: CursorList, result: Pag
   data: result.items.map(render),
   meta: { request_id: c.get('requestId'), next_cursor: result.next === null ? null : encodeCursor(list, result.next) },
 });
+
+/**
+ * `answerJson(c, ok(c, render(item)), 200)`, byte for byte, with the item's JSON kept for items the
+ * storage shares between reads (`renderedJson`).
+ */
+export const answerOk = <T extends object, U>(c: Context<GatewayEnv>, item: T, render: (item: T) => U) =>
+  answerJsonText<ReturnType<typeof ok<U>>, 200>(c, `{"data":${renderedJson(item, render)},"meta":${JSON.stringify({ request_id: c.get('requestId') })}}`, 200);
+
+/** `answerJson(c, page(c, list, result, render), 200)`, byte for byte, each item's JSON kept as `answerOk` keeps it. */
+export const answerPage = <T extends object, U>(c: Context<GatewayEnv>, list: CursorList, result: PageResult<T>, render: (item: T) => U) => {
+  const items = result.items.map((item) => renderedJson(item, render)).join(',');
+  const meta = { request_id: c.get('requestId'), next_cursor: result.next === null ? null : encodeCursor(list, result.next) };
+  return answerJsonText<ReturnType<typeof page<T, U>>, 200>(c, `{"data":[${items}],"meta":${JSON.stringify(meta)}}`, 200);
+};
 
 /** Path ids: an optional `{id}` that matches anything, so a malformed id is a 404, never a 422. */
 export const pathId = (description: string) => z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, description }) });

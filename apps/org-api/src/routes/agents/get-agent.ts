@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { normalizeId } from '@gateway/core';
-import { answerJson, ctxFor } from '@gateway/http';
+import { ctxFor } from '@gateway/http';
 import { AgentSchema, toAgent } from '../../schemas/agents';
-import { AUTH_ERRORS, dataEnvelope, errorResponses, json, ok, pathId } from '../../schemas/common';
+import { answerOk, AUTH_ERRORS, dataEnvelope, errorResponses, json, pathId } from '../../schemas/common';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 
 /** A path agent id: prefixed, bare 24 hex, or a legacy client-chosen id; unknown ones are 404. */
@@ -26,6 +26,6 @@ export const getAgentRoute = createRoute({
 export function registerGetAgent(app: OrgApp, { services, guard }: RouteDeps) {
   app.openapi({ ...getAgentRoute, middleware: guard(getAgentRoute) }, async (c) => {
     const agent = await services.core.getAgent({ ctx: ctxFor(c, services), id: agentPathId(c.req.valid('param').id) });
-    return answerJson(c, ok(c, toAgent(agent)), 200);
+    return answerOk(c, agent, toAgent);
   });
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { answerJson, ctxFor } from '@gateway/http';
+import { ctxFor } from '@gateway/http';
 import { AgentSummarySchema, toAgentSummary } from '../../schemas/agents';
-import { AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope, page } from '../../schemas/common';
+import { answerPage, AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope } from '../../schemas/common';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 
 export const AGENTS_DEFAULT_LIMIT = 25;
@@ -28,6 +28,6 @@ export function registerListAgents(app: OrgApp, { services, guard }: RouteDeps) 
       filter: {},
       page: { kind: 'keyset', limit: limit ?? AGENTS_DEFAULT_LIMIT, after: cursor ?? null },
     });
-    return answerJson(c, page(c, 'agents', result, toAgentSummary), 200);
+    return answerPage(c, 'agents', result, toAgentSummary);
   });
 }

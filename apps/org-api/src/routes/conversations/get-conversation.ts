@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { normalizeId } from '@gateway/core';
-import { answerJson, ctxFor } from '@gateway/http';
-import { AUTH_ERRORS, dataEnvelope, errorResponses, json, ok, pathId } from '../../schemas/common';
+import { ctxFor } from '@gateway/http';
+import { answerOk, AUTH_ERRORS, dataEnvelope, errorResponses, json, pathId } from '../../schemas/common';
 import { ConversationSchema, toConversation } from '../../schemas/conversations';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 
@@ -25,6 +25,6 @@ export const getConversationRoute = createRoute({
 export function registerGetConversation(app: OrgApp, { services, guard }: RouteDeps) {
   app.openapi({ ...getConversationRoute, middleware: guard(getConversationRoute) }, async (c) => {
     const conversation = await services.core.getConversation({ ctx: ctxFor(c, services), id: conversationPathId(c.req.valid('param').id) });
-    return answerJson(c, ok(c, toConversation(conversation)), 200);
+    return answerOk(c, conversation, toConversation);
   });
 }

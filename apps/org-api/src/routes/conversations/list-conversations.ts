@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { normalizeId } from '@gateway/core';
-import { answerJson, ctxFor } from '@gateway/http';
-import { AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope, page } from '../../schemas/common';
+import { ctxFor } from '@gateway/http';
+import { answerPage, AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope } from '../../schemas/common';
 import { ConversationSchema, toConversation } from '../../schemas/conversations';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 
@@ -44,6 +44,6 @@ export function registerListConversations(app: OrgApp, { services, guard }: Rout
       },
       page: { kind: 'keyset', limit: q.limit ?? CONVERSATIONS_DEFAULT_LIMIT, after: q.cursor ?? null },
     });
-    return answerJson(c, page(c, 'conversations', result, toConversation), 200);
+    return answerPage(c, 'conversations', result, toConversation);
   });
 }

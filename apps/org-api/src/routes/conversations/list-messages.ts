@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { answerJson, ctxFor } from '@gateway/http';
-import { AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope, page } from '../../schemas/common';
+import { ctxFor } from '@gateway/http';
+import { answerPage, AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope } from '../../schemas/common';
 import { MessageSchema, toMessage } from '../../schemas/conversations';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 import { conversationIdParam, conversationPathId } from './get-conversation';
@@ -32,6 +32,6 @@ export function registerListMessages(app: OrgApp, { services, guard }: RouteDeps
       conversationId: conversationPathId(c.req.valid('param').id),
       page: { kind: 'keyset', limit: limit ?? MESSAGES_DEFAULT_LIMIT, after: cursor ?? null },
     });
-    return answerJson(c, page(c, 'messages', result, toMessage), 200);
+    return answerPage(c, 'messages', result, toMessage);
   });
 }

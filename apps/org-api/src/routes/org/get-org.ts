@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { answerJson, ctxFor } from '@gateway/http';
-import { AUTH_ERRORS, dataEnvelope, errorResponses, json, ok } from '../../schemas/common';
+import { ctxFor } from '@gateway/http';
+import { answerOk, AUTH_ERRORS, dataEnvelope, errorResponses, json } from '../../schemas/common';
 import { OrgSchema, toOrg } from '../../schemas/org';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 
@@ -20,6 +20,6 @@ export const getOrgRoute = createRoute({
 export function registerGetOrg(app: OrgApp, { services, guard }: RouteDeps) {
   app.openapi({ ...getOrgRoute, middleware: guard(getOrgRoute) }, async (c) => {
     const summary = await services.core.getOrgSummary({ ctx: ctxFor(c, services) });
-    return answerJson(c, ok(c, toOrg(summary)), 200);
+    return answerOk(c, summary, toOrg);
   });
 }

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { normalizeId } from '@gateway/core';
-import { answerJson, ctxFor } from '@gateway/http';
-import { AUTH_ERRORS, dataEnvelope, errorResponses, json, ok, pathId } from '../../schemas/common';
+import { ctxFor } from '@gateway/http';
+import { answerOk, AUTH_ERRORS, dataEnvelope, errorResponses, json, pathId } from '../../schemas/common';
 import { PhoneNumberSchema, toPhoneNumber } from '../../schemas/phone-numbers';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 
@@ -23,6 +23,6 @@ export function registerGetPhoneNumber(app: OrgApp, { services, guard }: RouteDe
   app.openapi({ ...getPhoneNumberRoute, middleware: guard(getPhoneNumberRoute) }, async (c) => {
     const raw = c.req.valid('param').id;
     const phone = await services.core.getPhoneNumber({ ctx: ctxFor(c, services), id: normalizeId('pn', raw) ?? raw });
-    return answerJson(c, ok(c, toPhoneNumber(phone)), 200);
+    return answerOk(c, phone, toPhoneNumber);
   });
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { answerJson, ctxFor } from '@gateway/http';
-import { AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope, page } from '../../schemas/common';
+import { ctxFor } from '@gateway/http';
+import { answerPage, AUTH_ERRORS, cursorParam, errorResponses, json, limitParam, listEnvelope } from '../../schemas/common';
 import { PhoneNumberSchema, toPhoneNumber } from '../../schemas/phone-numbers';
 import { bearer, type OrgApp, type RouteDeps } from '../shared';
 
@@ -28,6 +28,6 @@ export function registerListPhoneNumbers(app: OrgApp, { services, guard }: Route
       filter: {},
       page: { kind: 'keyset', limit: limit ?? PHONE_NUMBERS_DEFAULT_LIMIT, after: cursor ?? null },
     });
-    return answerJson(c, page(c, 'phone_numbers', result, toPhoneNumber), 200);
+    return answerPage(c, 'phone_numbers', result, toPhoneNumber);
   });
 }

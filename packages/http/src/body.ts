@@ -130,6 +130,8 @@ export function jsonBody(): MiddlewareHandler<GatewayEnv> {
     // The body is spent: the route's validator reads this same text (Hono's request keeps it).
     // Its declared type says text, but Hono keeps the promise of it, as `raw.text()` returns.
     (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(raw);
+    // And the route's JSON validator gets this parse rather than making its own (zod only reads it).
+    c.req.json = (() => Promise.resolve(parsed)) as typeof c.req.json;
     c.set('rawBody', raw);
     c.set('body', parsed);
     await next();

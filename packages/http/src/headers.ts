@@ -35,6 +35,18 @@ export function requestHeader(c: Context<GatewayEnv>, name: string): string | un
   return value;
 }
 
+/**
+ * Points `c.req.header(name)` at `requestHeader` for this request, for the code of others that asks
+ * for a header: Hono's validators ask for Content-Type on every request, and the first such call
+ * would build a `Headers` of everything the client sent. `c.req.header()` (all of them) is Hono's.
+ */
+export function readHeadersFromNode(c: Context<GatewayEnv>): void {
+  if ((c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.rawHeaders === undefined) return;
+  const req = c.req;
+  const all = req.header.bind(req);
+  req.header = ((name?: string) => (name === undefined ? all() : requestHeader(c, name.toLowerCase()))) as typeof req.header;
+}
+
 const HTTP_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 
 function trimHttpWhitespace(value: string): string {

@@ -49,8 +49,11 @@ export function userRepository(conn: Connection): UserRepository {
       );
     },
     async get(orgId, id) {
-      const row = conn.stmt('SELECT * FROM users WHERE id = ? AND org_id = ?').get(id, orgId) as UserRow | undefined;
-      return row ? userFromRow(row) : null;
+      // Every legacy request reads its path's user: kept by the reader while nothing is written.
+      return conn.cached(`user\0${orgId}\0${id}`, () => {
+        const row = conn.stmt('SELECT * FROM users WHERE id = ? AND org_id = ?').get(id, orgId) as UserRow | undefined;
+        return row ? userFromRow(row) : null;
+      });
     },
     async list(orgId) {
       const rows = conn.stmt('SELECT * FROM users WHERE org_id = ? ORDER BY created_at DESC, id DESC').all(orgId) as UserRow[];

@@ -57,7 +57,7 @@ function trimHttpWhitespace(value: string): string {
   return isSpace(first) || isSpace(last) ? value.replace(HTTP_WHITESPACE, '') : value;
 }
 
-/** The headers this request's response will carry, by name as first set. */
+/** The headers this request's response will carry, by lower-case name (as `Headers` sends them). */
 function responseHeaders(c: Context<GatewayEnv>): Record<string, string> {
   let headers = c.get('responseHeaders');
   if (headers === undefined) {
@@ -72,12 +72,12 @@ function responseHeaders(c: Context<GatewayEnv>): Record<string, string> {
  * `c.header()` anywhere before the handler has answered.
  */
 export function setResponseHeader(c: Context<GatewayEnv>, name: string, value: string): void {
-  responseHeaders(c)[name] = value;
+  responseHeaders(c)[name.toLowerCase()] = value;
 }
 
 /** A JSON response carrying the request's response headers, written as they are. */
 export function jsonResponse(c: Context<GatewayEnv>, status: number, body: string): Response {
-  const res = new Response(body, { status, headers: { ...responseHeaders(c), 'Content-Type': 'application/json' } });
+  const res = new Response(body, { status, headers: { ...responseHeaders(c), 'content-type': 'application/json' } });
   carrying.add(res);
   return res;
 }

@@ -1,9 +1,10 @@
 /**
  * `pnpm bench`: the gateway against same-run baselines, driven by autocannon.
  *
- * Three setups of the gateway (its bundle, as `pnpm start` runs it), each given the same data straight through the core and storage:
- * SQLite in a temporary folder (one process), a fresh PostgreSQL database (one process), and the
- * same database behind three processes with the load spread across them. Rate limits are raised
+ * Three setups of the gateway (its bundle, as `pnpm start` runs it), each given the same data
+ * straight through the core and storage: SQLite in a temporary folder (one process), a fresh
+ * PostgreSQL database (one process), and the same database behind three processes with the load
+ * spread across them. Rate limits are raised
  * high but still enforced. Two baselines answer the same requests: a Hono echo on the gateway's
  * adapter and a bare `node:http` one. Each baseline is measured once per workload, before the first
  * gateway starts. `BENCH_SCENARIOS` picks a subset (see `selected`). Prints a table and writes

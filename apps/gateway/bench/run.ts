@@ -12,6 +12,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,7 +36,7 @@ const NUMBERS = Number(process.env.BENCH_NUMBERS ?? 60_000);
 /** The server the bench creates its database on (and drops it from); any database of it will do. */
 const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** The Node flags of `pnpm start` (apps/gateway/package.json), so the bench measures what runs. */
-const START_FLAGS = ['--max-semi-space-size=2'];
+const START_FLAGS = ['--max-semi-space-size=4'];
 /** Rows per seeding transaction, and how many of those transactions run at once. */
 const SEED_CHUNK = 5000;
 const SEED_WRITERS = 4;
@@ -216,14 +217,14 @@ async function main() {
   const startedAt = Date.now();
   const loadBefore = loadavg().map(round);
   const keyHex = generateKeyHex();
-  const port = 38000 + Math.floor(Math.random() * 1000);
   const results: ScenarioResult[] = [];
   const peakRssMb: Partial<Record<SetupName, (number | null)[]>> = {};
   const baselines = new Map<string, { hono: Measure; node: Measure }>();
   const worlds = new Map<Setup['database'], { world: World; url: string }>();
 
-  const hono = await start('baseline', ['--import', 'tsx', join(here, 'baseline.ts')], { PORT: String(port + 1000) }, port + 1000);
-  const node = await start('node baseline', ['--import', 'tsx', join(here, 'baseline-node.ts')], { PORT: String(port + 1001) }, port + 1001);
+  const [honoPort, nodePort] = [await freePort(), await freePort()];
+  const hono = await start('baseline', ['--import', 'tsx', join(here, 'baseline.ts')], { PORT: String(honoPort) }, honoPort);
+  const node = await start('node baseline', ['--import', 'tsx', join(here, 'baseline-node.ts')], { PORT: String(nodePort) }, nodePort);
   cleanups.push(() => stop([hono, node]));
 
   try {
@@ -246,15 +247,16 @@ async function main() {
             run.cpuMicrosPerRequest = Math.round((cpuMicros(child.pid) - before) / Math.max(1, run.requests));
             return run;
           };
-          const honoRun = await measured(hono, `http://127.0.0.1:${port + 1000}`);
-          const nodeRun = await measured(node, `http://127.0.0.1:${port + 1001}`);
+          const honoRun = await measured(hono, `http://127.0.0.1:${honoPort}`);
+          const nodeRun = await measured(node, `http://127.0.0.1:${nodePort}`);
           baselines.set(workload.name, { hono: honoRun, node: nodeRun });
           process.stdout.write(`baselines ${workload.label}: Hono ${honoRun.requestsPerSecond} req/s (${honoRun.cpuMicrosPerRequest} µs CPU each), node:http ${nodeRun.requestsPerSecond} req/s (${nodeRun.cpuMicrosPerRequest} µs)\n`);
         }
         await stop([hono, node]);
       }
 
-      const ports = Array.from({ length: setup.instances }, (_, i) => port + i);
+      const ports: number[] = [];
+      for (let i = 0; i < setup.instances; i++) ports.push(await freePort());
       const starting = await Promise.allSettled(ports.map((p, i) => startGateway(`${setup.name} gateway ${i + 1}`, p, url, keyHex)));
       const gateways = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       if (gateways.length < ports.length) {
@@ -452,6 +454,21 @@ async function drive(options: autocannon.Options): Promise<Measure> {
     non2xx: result.non2xx,
     requests: result.requests.total,
   };
+}
+
+/**
+ * A port nothing listens on now, from the kernel (a fixed range could fall among the ephemeral ports
+ * that autocannon's and the database's connections take, and collide).
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** CLK_TCK on Linux: /proc reports CPU time in these ticks. */

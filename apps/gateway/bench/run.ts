@@ -36,7 +36,7 @@ const NUMBERS = Number(process.env.BENCH_NUMBERS ?? 60_000);
 /** The server the bench creates its database on (and drops it from); any database of it will do. */
 const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** The Node flags of `pnpm start` (apps/gateway/package.json), so the bench measures what runs. */
-const START_FLAGS = ['--max-semi-space-size=4'];
+const START_FLAGS = ['--max-semi-space-size=2'];
 /** Rows per seeding transaction, and how many of those transactions run at once. */
 const SEED_CHUNK = 5000;
 const SEED_WRITERS = 4;

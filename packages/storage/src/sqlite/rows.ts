@@ -182,47 +182,6 @@ export const agentFromRow = (r: AgentRow): Agent => ({
   updatedAt: r.updated_at,
   deletedAt: r.deleted_at,
 });
-/** Every column of an agent, in the order of `AgentRaw`. */
-export const AGENT_COLUMNS = `a.id, a.org_id, a.user_id, a.handle, a.name, a.description, a.instructions, a.instructions_html,
-  a.prompt_id, a.phone_number_id, a.model, a.color, a.avatar, a.include_system_prompt, a.tools, a.connectors, a.sub_agents,
-  a.data_sources, a.is_active, a.deactivated_reason, a.deactivated_at, a.created_at, a.updated_at, a.deleted_at`;
-
-/** An agent row read raw (`Connection.rawStmt`): the values of AGENT_COLUMNS, in that order. */
-export type AgentRaw = [
-  id: string, org_id: string, user_id: string | null, handle: string, name: string, description: string | null,
-  instructions: string | null, instructions_html: string | null, prompt_id: string | null, phone_number_id: string | null,
-  model: string | null, color: string, avatar: string | null, include_system_prompt: Bool, tools: string, connectors: string,
-  sub_agents: string, data_sources: string, is_active: Bool, deactivated_reason: string | null, deactivated_at: number | null,
-  created_at: number, updated_at: number, deleted_at: number | null,
-];
-
-export const agentFromRaw = (r: AgentRaw): Agent => ({
-  id: r[0],
-  orgId: r[1],
-  userId: r[2],
-  handle: r[3],
-  name: r[4],
-  description: r[5],
-  instructions: r[6],
-  instructionsHtml: r[7],
-  promptId: r[8],
-  phoneNumberId: r[9],
-  model: r[10],
-  color: r[11],
-  avatar: r[12],
-  includeSystemPrompt: r[13] === 1,
-  tools: JSON.parse(r[14]) as Agent['tools'],
-  connectors: JSON.parse(r[15]) as Agent['connectors'],
-  subAgents: JSON.parse(r[16]) as Agent['subAgents'],
-  dataSources: JSON.parse(r[17]) as Agent['dataSources'],
-  isActive: r[18] === 1,
-  deactivatedReason: r[19],
-  deactivatedAt: r[20],
-  createdAt: r[21],
-  updatedAt: r[22],
-  deletedAt: r[23],
-});
-
 /** The columns of a list row: no instruction texts, and the array lengths computed by SQLite. */
 export const AGENT_SUMMARY_COLUMNS = `a.id, a.org_id, a.user_id, a.handle, a.name, a.description, a.prompt_id, a.phone_number_id,
   a.model, a.color, a.avatar, a.include_system_prompt, a.is_active, a.deactivated_reason, a.deactivated_at,

@@ -1,8 +1,8 @@
-import type { Agent, AgentFilter, AgentRepository, PageRequest, Visibility } from '@gateway/core';
+import type { Agent, AgentRepository, Visibility } from '@gateway/core';
 import type { Connection } from '../connection';
 import { agentHandleTaken, agentIdTaken, guarded, phoneNumberInUse } from '../constraints';
 import { listPage } from '../paging';
-import { AGENT_COLUMNS, AGENT_SUMMARY_COLUMNS, agentFromRaw, agentFromRow, agentParams, agentSummaryFromRaw, type AgentRaw, type AgentRow, type AgentSummaryRaw } from '../rows';
+import { AGENT_SUMMARY_COLUMNS, agentFromRow, agentParams, agentSummaryFromRaw, type AgentRow, type AgentSummaryRaw } from '../rows';
 
 /** R1 and R4 are enforced by partial unique indexes; their failures become the core's errors. */
 const translate = (agent: Agent) => (target: string) => {
@@ -18,9 +18,6 @@ const translate = (agent: Agent) => (target: string) => {
   }
 };
 
-/** `visible`'s ownership condition with positional parameters: the org, then the owner. */
-const OWNED = 'EXISTS (SELECT 1 FROM phone_numbers p WHERE p.id = a.phone_number_id AND p.org_id = ? AND p.user_id = ?)';
-
 /**
  * The caller's live agents. With `ownerUserId`, only agents on a number that user owns (a number
  * deleted since still counts as owned), so agents without a number are invisible there.
@@ -35,30 +32,6 @@ function visible(v: Visibility): { where: string[]; params: Record<string, unkno
 }
 
 export function agentRepository(conn: Connection): AgentRepository {
-  const listAgents = (v: Visibility, filter: AgentFilter, page: PageRequest) => {
-    const { where, params } = visible(v);
-    if (filter.phoneNumberId !== undefined) {
-      where.push('a.phone_number_id = @phone_number_id');
-      params.phone_number_id = filter.phoneNumberId;
-    }
-    return listPage(
-      conn,
-      {
-        columns: AGENT_SUMMARY_COLUMNS,
-        from: 'agents a',
-        where,
-        params,
-        at: 'a.created_at',
-        id: 'a.id',
-        direction: 'DESC',
-        map: (row: AgentSummaryRaw) => agentSummaryFromRaw(row),
-        raw: true,
-        keyOf: (a) => ({ at: a.createdAt, id: a.id }),
-      },
-      page,
-    );
-  };
-
   return {
     async insert(agent) {
       guarded(
@@ -95,22 +68,42 @@ export function agentRepository(conn: Connection): AgentRepository {
       );
     },
     async get(v, id) {
-      // The hottest read of both dialects: positional parameters and an array row cost half of
-      // named ones and an object; and while nothing is written, the reader answers from its cache.
+      // The hottest read of both dialects: while nothing is written, the reader answers from its cache.
       return conn.cached(`agent\0${v.orgId}\0${v.ownerUserId ?? ''}\0${id}`, () => {
-        const row = (
-          v.ownerUserId === undefined
-            ? conn.rawStmt(`SELECT ${AGENT_COLUMNS} FROM agents a WHERE a.id = ? AND a.org_id = ? AND a.deleted_at IS NULL`).get(id, v.orgId)
-            : conn.rawStmt(`SELECT ${AGENT_COLUMNS} FROM agents a WHERE a.id = ? AND a.org_id = ? AND a.deleted_at IS NULL AND ${OWNED}`).get(id, v.orgId, v.orgId, v.ownerUserId)
-        ) as AgentRaw | undefined;
-        return row ? agentFromRaw(row) : null;
+        const { where, params } = visible(v);
+        const row = conn.stmt(`SELECT a.* FROM agents a WHERE a.id = @id AND ${where.join(' AND ')}`).get({ ...params, id }) as
+          | AgentRow
+          | undefined;
+        return row ? agentFromRow(row) : null;
       });
     },
     async idExists(id) {
       return conn.stmt('SELECT 1 FROM agents WHERE id = ?').get(id) !== undefined;
     },
     async list(v, filter, page) {
-      return conn.cached(`agents\0${JSON.stringify([v.orgId, v.ownerUserId ?? null, filter.phoneNumberId ?? null, page])}`, () => listAgents(v, filter, page));
+      return conn.cached(`agents\0${JSON.stringify([v.orgId, v.ownerUserId ?? null, filter.phoneNumberId ?? null, page])}`, () => {
+        const { where, params } = visible(v);
+        if (filter.phoneNumberId !== undefined) {
+          where.push('a.phone_number_id = @phone_number_id');
+          params.phone_number_id = filter.phoneNumberId;
+        }
+        return listPage(
+          conn,
+          {
+            columns: AGENT_SUMMARY_COLUMNS,
+            from: 'agents a',
+            where,
+            params,
+            at: 'a.created_at',
+            id: 'a.id',
+            direction: 'DESC',
+            map: (row: AgentSummaryRaw) => agentSummaryFromRaw(row),
+            raw: true,
+            keyOf: (a) => ({ at: a.createdAt, id: a.id }),
+          },
+          page,
+        );
+      });
     },
     async activeOnPhoneNumber(phoneNumberId) {
       const row = conn

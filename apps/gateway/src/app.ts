@@ -1,7 +1,7 @@
 import { Hono, type Context, type ErrorHandler, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
-import { jsonResponse, requestContext, type Dialect, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { answerJson, requestContext, type Dialect, type GatewayEnv, type GatewayServices } from '@gateway/http';
 import { createLegacyApp, legacyErrorHandler } from '@gateway/legacy-api';
 import { createOrgApp, orgErrorHandler } from '@gateway/org-api';
 import { createDocsApp, docsAssetCaching, DOCS_ASSETS_PATH } from './docs';
@@ -70,13 +70,13 @@ export function createGatewayApp({ services, storage, logger, meta, corsOrigins 
 
   app.notFound((c) => {
     unmatched.add(c);
-    return jsonResponse(c, 404, JSON.stringify({ error: { code: 'not_found', message: 'Route not found', request_id: c.get('requestId') } }));
+    return answerJson(c, { error: { code: 'not_found', message: 'Route not found', request_id: c.get('requestId') } }, 404);
   });
   app.onError((error, c) => {
     const dialect = dialectErrors[c.get('dialect')];
     if (dialect !== undefined) return dialect(error, c);
     logger.error({ err: error, request_id: c.get('requestId') }, 'unhandled error');
-    return jsonResponse(c, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error', request_id: c.get('requestId') } }));
+    return answerJson(c, { error: { code: 'internal_error', message: 'Internal server error', request_id: c.get('requestId') } }, 500);
   });
   return app;
 }

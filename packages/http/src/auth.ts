@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DomainError, isUsable, TOKEN_PATTERN, type ApiKey, type Scope } from '@gateway/core';
-import { requestHeader, setResponseHeader } from './headers';
+import { setResponseHeader } from './headers';
 import { ApiKeyCache } from './key-cache';
 import { memoryLimiters } from './limiters';
 import { HttpProblem } from './problems';
@@ -54,9 +54,9 @@ export type TokenTransport = 'x-api-key' | 'bearer';
 
 const TOUCH_EVERY_MS = 60_000;
 
-function tokenFrom(c: Parameters<MiddlewareHandler<GatewayEnv>>[0], transport: TokenTransport): string | null {
-  if (transport === 'x-api-key') return requestHeader(c, 'x-api-key') ?? null;
-  const header = requestHeader(c, 'authorization');
+function tokenFrom(c: Parameters<MiddlewareHandler>[0], transport: TokenTransport): string | null {
+  if (transport === 'x-api-key') return c.req.header('x-api-key') ?? null;
+  const header = c.req.header('authorization');
   const match = header === undefined ? null : /^Bearer ([^\s]+)$/i.exec(header);
   return match?.[1] ?? null;
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
-import { requestHeader } from './headers';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 import { textIssues } from './text';
@@ -21,8 +20,8 @@ const tooLarge = () => new HttpProblem('payload_too_large', 'Request body must b
  * the server decides what becomes of it (apps/gateway/src/server.ts).
  */
 function readBytes(c: Context<GatewayEnv>): Promise<Uint8Array> {
-  const declared = requestHeader(c, 'content-length');
-  if (declared !== undefined && requestHeader(c, 'transfer-encoding') === undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && c.req.header('transfer-encoding') === undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
   const incoming = nodeRequest(c.env);
   return incoming === null ? readStream(c.req.raw) : readIncoming(incoming);
 }
@@ -112,7 +111,7 @@ function nodeRequest(env: unknown): IncomingMessage | null {
  */
 export function jsonBody(): MiddlewareHandler<GatewayEnv> {
   return async function jsonBodyMiddleware(c, next) {
-    const type = requestHeader(c, 'content-type');
+    const type = c.req.header('content-type');
     if (type === undefined || !JSON_TYPE.test(type.trim())) {
       throw new HttpProblem('unsupported_media_type', 'Content-Type must be application/json');
     }

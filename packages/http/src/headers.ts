@@ -18,7 +18,8 @@ const carrying = new WeakSet<Response>();
 
 /**
  * A request header as `Headers.get` gives it (repeated fields joined by ", ", surrounding
- * whitespace trimmed), read from Node's request when there is one. `name` is lower case.
+ * whitespace trimmed), read from Node's request when there is one. `name` is lower case. The
+ * gateway's own code asks `c.req.header(name)`, which `readHeadersFromNode` points here.
  */
 export function requestHeader(c: Context<GatewayEnv>, name: string): string | undefined {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -36,9 +37,10 @@ export function requestHeader(c: Context<GatewayEnv>, name: string): string | un
 }
 
 /**
- * Points `c.req.header(name)` at `requestHeader` for this request, for the code of others that asks
- * for a header: Hono's validators ask for Content-Type on every request, and the first such call
- * would build a `Headers` of everything the client sent. `c.req.header()` (all of them) is Hono's.
+ * Points `c.req.header(name)` at `requestHeader` for this request (`requestContext` does it first
+ * thing), for the gateway's code and Hono's alike: Hono's validators ask for Content-Type on every
+ * request, and the first such call would build a `Headers` of everything the client sent.
+ * `c.req.header()` (all of them) stays Hono's.
  */
 export function readHeadersFromNode(c: Context<GatewayEnv>): void {
   if ((c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.rawHeaders === undefined) return;
@@ -82,14 +84,14 @@ export function jsonResponse(c: Context<GatewayEnv>, status: number, body: strin
   return res;
 }
 
-/** `c.json` for a handler, typed the same way, made by `jsonResponse`. */
-export function answerJson<T, U extends ContentfulStatusCode>(c: Context<GatewayEnv>, object: T, status: U) {
-  return jsonResponse(c, status, JSON.stringify(object)) as Response & TypedResponse<JSONParsed<T>, U, 'json'>;
-}
-
 /** `answerJson` for a body already in JSON text, typed as the object it encodes. */
 export function answerJsonText<T, U extends ContentfulStatusCode>(c: Context<GatewayEnv>, json: string, status: U) {
   return jsonResponse(c, status, json) as Response & TypedResponse<JSONParsed<T>, U, 'json'>;
+}
+
+/** `c.json` for a handler, typed the same way, made by `jsonResponse`. */
+export function answerJson<T, U extends ContentfulStatusCode>(c: Context<GatewayEnv>, object: T, status: U) {
+  return answerJsonText<T, U>(c, JSON.stringify(object), status);
 }
 
 const renderings = new WeakMap<(item: never) => unknown, WeakMap<object, string>>();

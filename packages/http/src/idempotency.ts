@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Ctx, UnitOfWork } from '@gateway/core';
-import { jsonResponse, requestHeader, setResponseHeader } from './headers';
+import { jsonResponse, setResponseHeader } from './headers';
 import { HttpProblem } from './problems';
 import type { GatewayEnv } from './request-context';
 import type { GatewayServices } from './services';
@@ -30,7 +30,7 @@ export function idempotency(services: GatewayServices, options: { now?: () => nu
   // The core's clock, read per request, so tests that give the core another clock move the locks too.
   const now = options.now ?? (() => services.core.deps.clock.now());
   return async function idempotencyMiddleware(c, next) {
-    const key = requestHeader(c, 'idempotency-key');
+    const key = c.req.header('idempotency-key');
     if (key === undefined) return next();
     if (!KEY_PATTERN.test(key)) {
       throw new HttpProblem('idempotency_key_invalid', 'Idempotency-Key must be 1-128 printable ASCII characters', {

@@ -1,6 +1,6 @@
 export * from './services';
 export * from './request-context';
-export { answerJson, answerJsonText, jsonResponse, renderedJson, requestHeader, setResponseHeader } from './headers';
+export { answerJson, answerJsonText, jsonResponse, renderedJson, setResponseHeader } from './headers';
 export * from './problems';
 export * from './auth';
 export * from './rate-limit';

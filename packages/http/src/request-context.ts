@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Actor, ApiKey } from '@gateway/core';
 import { requestId as newRequestId } from '@gateway/platform';
-import { applyResponseHeaders, readHeadersFromNode, requestHeader, setResponseHeader } from './headers';
+import { applyResponseHeaders, readHeadersFromNode, setResponseHeader } from './headers';
 import type { IdempotencyState } from './idempotency';
 
 export type Dialect = 'legacy' | 'org' | 'webhooks' | 'gateway';
@@ -35,7 +35,7 @@ export function requestContext(options: { dialect: Dialect; correlationHeader?: 
     let id = c.get('requestId');
     if (id === undefined) {
       readHeadersFromNode(c);
-      const incoming = requestHeader(c, 'x-request-id');
+      const incoming = c.req.header('x-request-id');
       id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : newRequestId();
       c.set('requestId', id);
     }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { requestContext, requestHeader, type GatewayEnv } from '../src';
+import { requestContext, type GatewayEnv } from '../src';
+import { requestHeader } from '../src/headers';
 
 /** Raw header lines as Node's parser hands them over: names as sent, repeats kept. */
 const RAW = ['Host', '127.0.0.1', 'Content-Type', 'application/json', 'X-Custom', 'a', 'x-custom', ' b ', 'Authorization', 'Bearer t1'];

@@ -107,13 +107,20 @@ export const cursorParam = (list: CursorList) =>
     .optional()
     .openapi({ param: { name: 'cursor', in: 'query' }, type: 'string', description: '`meta.next_cursor` of the previous page. Opaque.' });
 
-/** Success envelope of one object. */
-export const ok = <T>(c: Context<GatewayEnv>, data: T) => ({ data, meta: { request_id: c.get('requestId') } });
+const okMeta = (c: Context<GatewayEnv>) => ({ request_id: c.get('requestId') });
+/** `next_cursor` is null on the last page. */
+const pageMeta = (c: Context<GatewayEnv>, list: CursorList, result: PageResult<unknown>) => ({
+  request_id: c.get('requestId'),
+  next_cursor: result.next === null ? null : encodeCursor(list, result.next),
+});
 
-/** Success envelope of a page: `next_cursor` is null on the last page. */
+/** Success envelope of one object. */
+export const ok = <T>(c: Context<GatewayEnv>, data: T) => ({ data, meta: okMeta(c) });
+
+/** Success envelope of a page. */
 export const page = <T, U>(c: Context<GatewayEnv>, list: CursorList, result: PageResult<T>, render: (item: T) => U) => ({
   data: result.items.map(render),
-  meta: { request_id: c.get('requestId'), next_cursor: result.next === null ? null : encodeCursor(list, result.next) },
+  meta: pageMeta(c, list, result),
 });
 
 /**
@@ -121,13 +128,12 @@ export const page = <T, U>(c: Context<GatewayEnv>, list: CursorList, result: Pag
  * storage shares between reads (`renderedJson`).
  */
 export const answerOk = <T extends object, U>(c: Context<GatewayEnv>, item: T, render: (item: T) => U) =>
-  answerJsonText<ReturnType<typeof ok<U>>, 200>(c, `{"data":${renderedJson(item, render)},"meta":${JSON.stringify({ request_id: c.get('requestId') })}}`, 200);
+  answerJsonText<ReturnType<typeof ok<U>>, 200>(c, `{"data":${renderedJson(item, render)},"meta":${JSON.stringify(okMeta(c))}}`, 200);
 
 /** `answerJson(c, page(c, list, result, render), 200)`, byte for byte, each item's JSON kept as `answerOk` keeps it. */
 export const answerPage = <T extends object, U>(c: Context<GatewayEnv>, list: CursorList, result: PageResult<T>, render: (item: T) => U) => {
   const items = result.items.map((item) => renderedJson(item, render)).join(',');
-  const meta = { request_id: c.get('requestId'), next_cursor: result.next === null ? null : encodeCursor(list, result.next) };
-  return answerJsonText<ReturnType<typeof page<T, U>>, 200>(c, `{"data":[${items}],"meta":${JSON.stringify(meta)}}`, 200);
+  return answerJsonText<ReturnType<typeof page<T, U>>, 200>(c, `{"data":[${items}],"meta":${JSON.stringify(pageMeta(c, list, result))}}`, 200);
 };
 
 /** Path ids: an optional `{id}` that matches anything, so a malformed id is a 404, never a 422. */

@@ -12,7 +12,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,6 +21,9 @@ import pg from 'pg';
 import { createCore, DEFAULT_PLAN_LIMITS, SCOPES, type Agent, type Repositories } from '@gateway/core';
 import { aesGcmCipher, generateKeyHex, htmlSanitizer, randomIds, sha256Hasher, systemClock } from '@gateway/platform';
 import { openPostgresStorage, openSqliteStorage, type PostgresStorage, type Storage } from '@gateway/storage';
+// A free port from the kernel each: a fixed range could fall among the ephemeral ports that
+// autocannon's and the database's connections take, and collide.
+import { freePort } from '../test/helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const gatewayRoot = join(here, '..');
@@ -454,21 +456,6 @@ async function drive(options: autocannon.Options): Promise<Measure> {
     non2xx: result.non2xx,
     requests: result.requests.total,
   };
-}
-
-/**
- * A port nothing listens on now, from the kernel (a fixed range could fall among the ephemeral ports
- * that autocannon's and the database's connections take, and collide).
- */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** CLK_TCK on Linux: /proc reports CPU time in these ticks. */

@@ -215,7 +215,9 @@ describe('key lookups', () => {
     const body = real.slice('sk_live_'.length);
     const paths: string[][] = [];
     for (const shared of [0, 8, 16, 24, 31]) {
-      const guess = `sk_live_${body.slice(0, shared)}${apiToken().slice('sk_live_'.length + shared)}`;
+      let guess = `sk_live_${body.slice(0, shared)}${apiToken().slice('sk_live_'.length + shared)}`;
+      // A random tail of one character matches the real one once in 62 draws: then change it.
+      if (guess === real) guess = `${guess.slice(0, -1)}${guess.endsWith('a') ? 'b' : 'a'}`;
       expect(guess).not.toBe(real);
       const spy = spying(world.gw.uow);
       expect(await world.gw.core.authenticate({ uow: spy.uow, token: guess })).toBeNull();

@@ -55,8 +55,9 @@ export type RedisLimiters = SharedLimiters;
 
 /**
  * Rate-limit counters in the gateway's own PostgreSQL database (the `rate_limits` table its
- * migrations create, in rate-limiter-flexible's layout), shared by every instance on it. As with
- * Redis, while the database cannot be reached each limiter counts in memory instead.
+ * migrations create, in rate-limiter-flexible's layout), shared by every instance on it. `pool` is
+ * the storage's `counterPool` (ADR 0011). As with Redis, while the database cannot be reached each
+ * limiter counts in memory instead.
  */
 export function postgresLimiters(pool: pg.Pool): LimiterFactory {
   return (options) =>
@@ -79,7 +80,7 @@ export function postgresLimiters(pool: pg.Pool): LimiterFactory {
  */
 export function openLimiters(redisUrl: string | null, storage: Storage): { limiters: LimiterFactory; close(): Promise<void> } {
   if (redisUrl !== null) return redisLimiters(redisUrl);
-  const pool = (storage as { pool?: pg.Pool }).pool;
+  const pool = (storage as { counterPool?: pg.Pool }).counterPool;
   if (storage.kind === 'postgres' && pool !== undefined) return { limiters: postgresLimiters(pool), close: async () => {} };
   return { limiters: memoryLimiters, close: async () => {} };
 }

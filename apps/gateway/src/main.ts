@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const warning = encryptionKeyWarning(config);
   if (warning !== null) logger.warn(warning);
 
-  const storage = await openGatewayStorage(config).catch((error: unknown) =>
+  const storage = await openGatewayStorage(config, { rateLimitCounters: config.redisUrl === null }).catch((error: unknown) =>
     fail(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`),
   );
   const shared = openLimiters(config.redisUrl, storage);

@@ -8,11 +8,29 @@ export function storageUrl(database: DatabaseConfig): string {
   return database.kind === 'postgres' ? database.url : pathToFileURL(database.file).href;
 }
 
-/** Opens the configured database; migrations run there. */
-export function openGatewayStorage(config: Pick<GatewayConfig, 'database' | 'encryptionKey'> & Partial<Pick<GatewayConfig, 'databasePool'>>): Promise<Storage> {
+/**
+ * How many of an instance's `DATABASE_POOL_SIZE` connections keep the rate-limit counters when
+ * PostgreSQL keeps them (ADR 0011): two fifths, rounded, at least one; none with a pool of one, whose
+ * only connection serves both. A request updates its two counters in parallel, one statement each,
+ * and holds a data connection for its transactions.
+ */
+export function counterConnections(poolSize: number): number {
+  return poolSize < 2 ? 0 : Math.max(1, Math.round((poolSize * 2) / 5));
+}
+
+/**
+ * Opens the configured database; migrations run there. `rateLimitCounters`: the server keeps its
+ * rate-limit counters in this PostgreSQL database (no `REDIS_URL`), on connections of their own.
+ */
+export function openGatewayStorage(
+  config: Pick<GatewayConfig, 'database' | 'encryptionKey'> & Partial<Pick<GatewayConfig, 'databasePool'>>,
+  { rateLimitCounters = false }: { rateLimitCounters?: boolean } = {},
+): Promise<Storage> {
+  const pool = config.databasePool;
   return openStorage({
     url: storageUrl(config.database),
     cipher: aesGcmCipher(config.encryptionKey),
-    ...(config.databasePool ? { poolSize: config.databasePool.size, statementTimeoutMs: config.databasePool.statementTimeoutMs } : {}),
+    ...(pool ? { poolSize: pool.size, statementTimeoutMs: pool.statementTimeoutMs } : {}),
+    ...(pool && rateLimitCounters && config.database.kind === 'postgres' ? { counterPoolSize: counterConnections(pool.size) } : {}),
   });
 }

@@ -21,13 +21,21 @@ export interface StorageOptions {
   /** PostgreSQL only: `DATABASE_POOL_SIZE` and `DATABASE_STATEMENT_TIMEOUT_MS`. */
   poolSize?: number;
   statementTimeoutMs?: number;
+  /** PostgreSQL only: connections of `poolSize` set apart for rate-limit counters (ADR 0011). */
+  counterPoolSize?: number;
 }
 
 /** Opens the storage a `DATABASE_URL` names, its migrations applied. */
-export async function openStorage({ url, cipher, poolSize, statementTimeoutMs }: StorageOptions): Promise<Storage> {
+export async function openStorage({ url, cipher, poolSize, statementTimeoutMs, counterPoolSize }: StorageOptions): Promise<Storage> {
   const file = sqliteFileOf(url);
   if (file === null) {
-    return openPostgresStorage({ url, cipher, ...(poolSize !== undefined ? { poolSize } : {}), ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}) });
+    return openPostgresStorage({
+      url,
+      cipher,
+      ...(poolSize !== undefined ? { poolSize } : {}),
+      ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+      ...(counterPoolSize !== undefined ? { counterPoolSize } : {}),
+    });
   }
   return openSqliteStorage({ file, cipher });
 }

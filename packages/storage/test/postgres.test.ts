@@ -31,7 +31,7 @@ async function newDatabase(label: string, migrated = false): Promise<Database> {
   return database;
 }
 
-async function open(url: string, options: { statementTimeoutMs?: number; poolSize?: number } = {}): Promise<PostgresStorage> {
+async function open(url: string, options: { statementTimeoutMs?: number; poolSize?: number; counterPoolSize?: number } = {}): Promise<PostgresStorage> {
   const storage = await openPostgresStorage({ url, cipher, poolSize: 8, ...options });
   storages.push(storage);
   return storage;
@@ -154,6 +154,46 @@ const SLOW = { timeout: 30_000 };
       expect(error.kind).toBe('unavailable');
       expect(error.message).not.toContain('s3cret-password');
       expect(error.cause).toBeInstanceOf(Error);
+    });
+  });
+
+  describe('PostgreSQL storage: connections set apart for rate-limit counters (ADR 0011)', SLOW, () => {
+    type Setting = { synchronous_commit: string };
+    const setting = async (on: pg.Pool | pg.PoolClient) => (await on.query<Setting>('SHOW synchronous_commit')).rows[0]!.synchronous_commit;
+
+    it('counterPoolSize takes that many of poolSize for counters that commit without waiting for the WAL flush; the unit of work commits as the server says', async () => {
+      const { url } = await newDatabase('counters', true);
+      const serverDefault = (await query<Setting>(url, 'SHOW synchronous_commit'))[0]!.synchronous_commit;
+      expect(serverDefault).not.toBe('off');
+      const storage = await open(url, { poolSize: 5, counterPoolSize: 2 });
+      expect([storage.pool.options.max, storage.counterPool.options.max]).toEqual([3, 2]);
+
+      // Every connection of the unit of work's pool held at once: the counters still have theirs,
+      // and each of them (the held one and the next) was set up on connecting.
+      const held = await Promise.all([1, 2, 3].map(() => storage.pool.connect()));
+      const counter = await storage.counterPool.connect();
+      try {
+        expect(await Promise.all(held.map(setting))).toEqual([serverDefault, serverDefault, serverDefault]);
+        expect(await setting(counter)).toBe('off');
+        expect(await setting(storage.counterPool)).toBe('off');
+      } finally {
+        counter.release();
+        for (const client of held) client.release();
+      }
+
+      await storage.uow.write((repos) => repos.orgs.insert(anOrg('org_counters')));
+      expect(await storage.uow.read((repos) => repos.orgs.count())).toBe(1);
+      await storage.close();
+      expect([storage.pool.ended, storage.counterPool.ended]).toEqual([true, true]);
+    });
+
+    it('without counterPoolSize the counters share the pool; a share that leaves the unit of work nothing is refused', async () => {
+      const { url } = await newDatabase('counters_shared', true);
+      const storage = await open(url, { poolSize: 4 });
+      expect(storage.counterPool).toBe(storage.pool);
+      expect(storage.pool.options.max).toBe(4);
+      await expect(openPostgresStorage({ url, cipher, poolSize: 4, counterPoolSize: 4 })).rejects.toThrow(RangeError);
+      await expect(openPostgresStorage({ url, cipher, poolSize: 4, counterPoolSize: -1 })).rejects.toThrow(RangeError);
     });
   });
 

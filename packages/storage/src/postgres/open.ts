@@ -34,12 +34,22 @@ export interface PostgresStorageOptions {
   poolSize?: number;
   /** `DATABASE_STATEMENT_TIMEOUT_MS`: one statement's limit, and how long a request waits for a connection (5000). */
   statementTimeoutMs?: number;
+  /**
+   * Connections of `poolSize` set apart for rate-limit counters (`counterPool`), on which commits do
+   * not wait for the WAL to reach the disk (ADR 0011). 0, the default: the counters share the pool.
+   */
+  counterPoolSize?: number;
 }
 
 export interface PostgresStorage extends Storage {
   kind: 'postgres';
-  /** The pool, for stores that live in the same database (rate-limit counters). */
+  /** The pool of the unit of work. */
   pool: pg.Pool;
+  /**
+   * Where rate-limit counters are kept: connections with `synchronous_commit = off` when
+   * `counterPoolSize` set some apart, else the pool itself.
+   */
+  counterPool: pg.Pool;
 }
 
 /**
@@ -58,26 +68,43 @@ export interface PostgresStorage extends Storage {
  */
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
   const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize ?? 10,
-    types: rowTypes,
-    statement_timeout: statementTimeoutMs,
-    // The client's own limit too, so a server that stops answering costs one timeout, not a hang.
-    // It trails the server's by a grace, so a live server's own cancel (57014) arrives first.
-    query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
-    connectionTimeoutMillis: statementTimeoutMs,
-    idleTimeoutMillis: 30_000,
-  });
-  // An idle client whose server went away: the pool drops it and makes a new one when asked.
-  pool.on('error', () => {});
+  const poolSize = options.poolSize ?? 10;
+  const counterPoolSize = options.counterPoolSize ?? 0;
+  if (!Number.isInteger(counterPoolSize) || counterPoolSize < 0 || counterPoolSize >= poolSize) {
+    throw new RangeError(`counterPoolSize must be a whole number from 0 to poolSize - 1 (${poolSize - 1}), not ${counterPoolSize}`);
+  }
+  const newPool = (max: number, onConnect?: (client: pg.ClientBase) => Promise<void>) => {
+    const created = new pg.Pool({
+      connectionString: options.url,
+      max,
+      types: rowTypes,
+      statement_timeout: statementTimeoutMs,
+      // The client's own limit too, so a server that stops answering costs one timeout, not a hang.
+      // It trails the server's by a grace, so a live server's own cancel (57014) arrives first.
+      query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+      connectionTimeoutMillis: statementTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      // Awaited by the pool before it hands a new connection out; a failure fails that connect.
+      ...(onConnect ? { onConnect } : {}),
+    });
+    // An idle client whose server went away: the pool drops it and makes a new one when asked.
+    created.on('error', () => {});
+    return created;
+  };
+  const pool = newPool(poolSize - counterPoolSize);
+  // A plain statement rather than a startup parameter, which PgBouncer would refuse.
+  const asyncCommits = async (client: pg.ClientBase) => {
+    await client.query('SET synchronous_commit = off');
+  };
+  const counterPool = counterPoolSize > 0 ? newPool(counterPoolSize, asyncCommits) : pool;
+  const endPools = () => Promise.all([pool.end(), ...(counterPool === pool ? [] : [counterPool.end()])]);
 
   const migrations = readMigrationFiles({ migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
   const latestMigration = Math.max(0, ...migrations.map((m) => m.folderMillis));
   try {
     await migrateOnce(options.url, statementTimeoutMs);
   } catch (error) {
-    await pool.end().catch(() => {});
+    await endPools().catch(() => {});
     throw storageFailure(error);
   }
 
@@ -148,6 +175,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     kind: 'postgres',
     uow,
     pool,
+    counterPool,
     async ready() {
       if (closed) return false;
       // Within a second or two, whatever the database does (contract §9): a hung server is not ready.
@@ -161,7 +189,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     async close() {
       if (closed) return;
       closed = true;
-      await pool.end();
+      await endPools();
     },
   };
 }

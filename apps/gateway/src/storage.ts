@@ -31,6 +31,7 @@ export function openGatewayStorage(
     url: storageUrl(config.database),
     cipher: aesGcmCipher(config.encryptionKey),
     ...(pool ? { poolSize: pool.size, statementTimeoutMs: pool.statementTimeoutMs } : {}),
-    ...(pool && rateLimitCounters && config.database.kind === 'postgres' ? { counterPoolSize: counterConnections(pool.size) } : {}),
+    // Like the pool size, given to PostgreSQL only (`openStorage`).
+    ...(pool && rateLimitCounters ? { counterPoolSize: counterConnections(pool.size) } : {}),
   });
 }

@@ -10,9 +10,10 @@ const FLUSH_EVERY_MS = 200;
  * JSON lines with ISO timestamps and level names. Secrets never reach a log call, and the redaction
  * list is a second line of defence should one ever be passed by mistake.
  *
- * Without a destination, lines go to standard output through pino's buffered writer: one write per
- * 4 KiB (or every 200 ms) instead of one system call per request line, which was half the cost of
- * a health probe under load. The buffer is written out synchronously when the process exits.
+ * Without a destination, lines go to standard output through pino's buffered writer (sonic-boom):
+ * one write per 4 KiB (or every 200 ms) instead of one system call per request line, which was half
+ * the cost of a health probe under load. The buffer is written out synchronously when the process
+ * exits.
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options = {
@@ -26,7 +27,12 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   };
   if (destination !== undefined) return pino(options, destination);
 
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  // Lines go in as Buffers. As strings, sonic-boom appends each line to the last pending string and
+  // measures that string's byte length on every write, which copies it whole into a flat one: each
+  // line cost a copy of everything buffered so far (10.6 KB allocated a line, 2.9 KB as Buffers).
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer' });
+  // (Its types know only the string form.)
+  const lines: DestinationStream = { write: (line: string) => stdout.write(Buffer.from(line) as unknown as string) };
   const timer = setInterval(() => stdout.flush(), FLUSH_EVERY_MS);
   timer.unref();
   process.once('exit', () => {
@@ -37,5 +43,5 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       // Nothing more can be done for the last lines while exiting.
     }
   });
-  return pino(options, stdout);
+  return pino(options, lines);
 }

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { notFound, type Scope } from '@gateway/core';
-import { authenticate, idempotency, jsonBody, rateLimit, requireScope, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { authenticate, idempotency, jsonBody, rateLimit, requireScope, sequence, type GatewayEnv, type GatewayServices } from '@gateway/http';
 
 /**
  * The path's `{user_id}`: the key must be of that user's org and bound to that user or to none,
@@ -23,7 +23,7 @@ export type RouteMiddleware = MiddlewareHandler<GatewayEnv>[];
 /**
  * The middleware chain of a legacy route, from its own definition: GET and DELETE go key → rate
  * limit → scope (`x-required-scope`) → path user; POST and PATCH then read the JSON body and the
- * Idempotency-Key.
+ * Idempotency-Key. The chain runs as one step of the route (`sequence`).
  */
 export type Guard = (route: { method: string; 'x-required-scope': Scope }) => RouteMiddleware;
 
@@ -36,6 +36,6 @@ export function legacyGuard(services: GatewayServices): Guard {
     const chain = [key, limit, requireScope(route['x-required-scope']), user];
     const method = route.method.toUpperCase();
     if (method === 'POST' || method === 'PATCH') chain.push(jsonBody(), idempotency(services));
-    return chain;
+    return [sequence(chain)];
   };
 }

@@ -99,10 +99,10 @@ export function authenticate(services: GatewayServices, transport: TokenTranspor
 
 /** Checks the scope before the request is read any further. */
 export function requireScope(scope: Scope): MiddlewareHandler<GatewayEnv> {
-  return async function requireScopeMiddleware(c, next) {
+  return function requireScopeMiddleware(c, next) {
     if (!c.get('actor').scopes.has(scope)) {
       throw new DomainError('forbidden', `This API key lacks the ${scope} scope`, { scope });
     }
-    await next();
+    return next();
   };
 }

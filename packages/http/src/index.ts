@@ -6,6 +6,7 @@ export * from './auth';
 export * from './rate-limit';
 export * from './body';
 export * from './idempotency';
+export { sequence } from './sequence';
 export * from './fallback';
 export * from './context';
 export * from './transient';

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Actor, ApiKey } from '@gateway/core';
 import { requestId as newRequestId } from '@gateway/platform';
 import { applyResponseHeaders, readHeadersFromNode, setResponseHeader } from './headers';
@@ -28,23 +28,28 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Adopts a well-formed incoming X-Request-ID or makes `req_` + 16 hex, and sets the headers every
- * response carries, whichever way it is made. Safe to apply twice: the first id stays.
+ * response carries, whichever way it is made. Safe to apply twice (a dialect's app mounted in the
+ * gateway's): the first id stays, and the inner one only names its dialect, as the outer one gives
+ * the response its headers.
  */
 export function requestContext(options: { dialect: Dialect; correlationHeader?: boolean }): MiddlewareHandler<GatewayEnv> {
-  return async function requestContextMiddleware(c, next) {
-    let id = c.get('requestId');
-    if (id === undefined) {
-      readHeadersFromNode(c);
-      const incoming = c.req.header('x-request-id');
-      id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : newRequestId();
-      c.set('requestId', id);
-    }
+  return function requestContextMiddleware(c, next) {
+    const outer = c.get('requestId');
+    const id = outer ?? adoptRequestId(c);
     c.set('dialect', options.dialect);
+    if (options.correlationHeader) setResponseHeader(c, 'X-Correlation-ID', id);
+    if (outer !== undefined) return next();
     setResponseHeader(c, 'X-Request-ID', id);
     setResponseHeader(c, 'Cache-Control', 'no-store');
     setResponseHeader(c, 'X-Content-Type-Options', 'nosniff');
-    if (options.correlationHeader) setResponseHeader(c, 'X-Correlation-ID', id);
-    await next();
-    applyResponseHeaders(c);
+    return next().then(() => applyResponseHeaders(c));
   };
+}
+
+function adoptRequestId(c: Context<GatewayEnv>): string {
+  readHeadersFromNode(c);
+  const incoming = c.req.header('x-request-id');
+  const id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : newRequestId();
+  c.set('requestId', id);
+  return id;
 }

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { Scope } from '@gateway/core';
-import { authenticate, idempotency, jsonBody, requireScope, type GatewayEnv, type GatewayServices } from '@gateway/http';
+import { authenticate, idempotency, jsonBody, requireScope, sequence, type GatewayEnv, type GatewayServices } from '@gateway/http';
 
 export type OrgApp = OpenAPIHono<GatewayEnv>;
 
@@ -26,9 +26,9 @@ export function bearer<S extends Scope>(scope: S, description?: string) {
 }
 
 /**
- * authenticate → the app's one rate limiter → scope → (POST/PATCH) JSON body → Idempotency-Key.
- * The request schemas are checked after these, so a caller without a key or a scope learns nothing
- * about the shape of a request.
+ * authenticate → the app's one rate limiter → scope → (POST/PATCH) JSON body → Idempotency-Key,
+ * run as one step of the route (`sequence`). The request schemas are checked after these, so a
+ * caller without a key or a scope learns nothing about the shape of a request.
  */
 export function guardFactory(services: GatewayServices, limiter: MiddlewareHandler<GatewayEnv>): RouteDeps['guard'] {
   const auth = authenticate(services, 'bearer');
@@ -36,7 +36,7 @@ export function guardFactory(services: GatewayServices, limiter: MiddlewareHandl
     const chain = [auth, limiter, requireScope(route['x-required-scope'])];
     const method = route.method.toUpperCase();
     if (method === 'POST' || method === 'PATCH') chain.push(jsonBody(), idempotency(services));
-    return chain;
+    return [sequence(chain)];
   };
 }
 

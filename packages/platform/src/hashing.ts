@@ -1,8 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { TokenHasher } from '@gateway/core';
 
+/** SHA-256 of the token's UTF-8 bytes, in hex; Node's one-shot `hash`, a third of a `Hash` object's cost. */
 export const sha256Hasher: TokenHasher = {
-  hash: (token) => createHash('sha256').update(token, 'utf8').digest('hex'),
+  hash: (token) => hash('sha256', token, 'hex'),
 };
 
 /** Compares two strings in time that depends only on their length. */

@@ -23,6 +23,8 @@ describe('ids', () => {
 describe('hashing', () => {
   it('hashes tokens with SHA-256 and compares in constant time', () => {
     expect(sha256Hasher.hash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    // A string is hashed as its UTF-8 bytes.
+    expect(sha256Hasher.hash('gw_é👋')).toBe('55db55eaffabdf9efae966567f58eca11c5bc3d5d35d97db0b600dca0f687baf');
     expect(constantTimeEqual('same', 'same')).toBe(true);
     expect(constantTimeEqual('same', 'sane')).toBe(false);
     expect(constantTimeEqual('short', 'longer one')).toBe(false);

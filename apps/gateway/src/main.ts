@@ -3,7 +3,7 @@ import { createGatewayApp } from './app';
 import { clientBaseUrl, encryptionKeyWarning, exitOnConfigError, loadConfig, parseStartArgs, type GatewayConfig } from './config';
 import { firstRunDemo } from './demo';
 import { startIdempotencySweep } from './housekeeping';
-import { createLogger } from './logger';
+import { createLogger, exitAfterFlush } from './logger';
 import { openLimiters } from './limiters';
 import { createGraphClient } from './runtime/graph';
 import { createMetrics } from './runtime/metrics';
@@ -106,10 +106,11 @@ async function main(): Promise<void> {
       await storage.close();
     } catch (error) {
       logger.error({ err: error }, 'closing the database failed');
-      process.exit(1);
+      exitAfterFlush(logger, 1);
+      return;
     }
     logger.info('stopped');
-    process.exit(0);
+    exitAfterFlush(logger, 0);
   };
   process.on('SIGTERM', (signal) => void stop(signal));
   process.on('SIGINT', (signal) => void stop(signal));

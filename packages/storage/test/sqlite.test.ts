@@ -2,12 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isStorageError, type Repositories, type StorageError } from '@gateway/core';
+import { isStorageError, type Agent, type Repositories, type StorageError } from '@gateway/core';
 import { aesGcmCipher, generateKeyHex } from '@gateway/platform';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStorage, openStorage, sqliteFileOf, type Storage } from '../src';
 import { aConversation, anAgent, gate, insertAgents, seedWorld, stored, T0, W, world } from './contract/fixtures';
+
+/** Lets this turn of the event loop end (its microtasks and ticks), so the next one begins. */
+const nextTurn = () => new Promise((done) => setImmediate(done));
 
 const dir = mkdtempSync(join(tmpdir(), 'gateway-storage-sqlite-'));
 const cipher = aesGcmCipher(generateKeyHex());
@@ -181,13 +184,30 @@ describe('SQLite storage', () => {
     expect((await read())?.name).toBe('Second');
     expect((await page()).items.find((a) => a.id === agent.id)?.name).toBe('Second');
 
-    // A commit by another process's connection to the same file (the admin CLI, a second gateway).
+    // A commit by another process's connection to the same file (the admin CLI, a second gateway):
+    // seen from the next turn of the event loop on, when the version is read again (ADR 0010).
     const other = new Database(file);
     other.prepare('UPDATE agents SET name = ? WHERE id = ?').run('Third', agent.id);
+    await nextTurn();
     expect((await read())?.name).toBe('Third');
     expect((await page()).items.find((a) => a.id === agent.id)?.name).toBe('Third');
+
+    // This process's own commit is seen at once, even by a read in the turn that checked the
+    // version before the commit: here the write's own work reads first, and its caller reads
+    // again as soon as the write resolves, in the same turn.
+    let during: Agent | null = null;
+    const after = await uow
+      .write(async (repos) => {
+        during = await read();
+        await repos.agents.update({ ...agent, name: 'Fourth' });
+      })
+      .then(() => read());
+    expect((during as Agent | null)?.name).toBe('Third');
+    expect(after?.name).toBe('Fourth');
+
     other.prepare('UPDATE agents SET deleted_at = ? WHERE id = ?').run(T0 + 1, agent.id);
     other.close();
+    await nextTurn();
     expect(await read()).toBeNull();
     expect((await page()).items.map((a) => a.id)).not.toContain(agent.id);
   });

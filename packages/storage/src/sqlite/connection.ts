@@ -35,6 +35,11 @@ export class Connection {
     return this.#cache === undefined ? read() : this.#cache.get(key, read);
   }
 
+  /** Tells the cache that this process's writer has committed (see `ReadCache.committed`). */
+  committed(): void {
+    this.#cache?.committed();
+  }
+
   stmt(sql: string): Statement {
     this.#guard?.();
     let statement = this.#statements.get(sql);
@@ -72,31 +77,51 @@ export class Connection {
 /**
  * Results of reads by key, valid for one version of the database. SQLite's `PRAGMA data_version`
  * changes on this connection whenever any other connection, in this process or another, has
- * committed; it is read before each lookup and a change empties the cache, so a result is only
- * ever served while the data it was read from is still the latest. The version is read before the
- * query, outside its transaction: a commit between the two makes the entry newer than its version,
- * and the next lookup, seeing the new version, drops it. Bounded: past `maxEntries` the oldest
- * entry goes.
+ * committed; a change empties the cache, so a result is only ever served while the data it was
+ * read from is still the latest. The version is read before the query, outside its transaction: a
+ * commit between the two makes the entry newer than its version, and the next lookup, seeing the
+ * new version, drops it. Bounded: past `maxEntries` the oldest entry goes.
+ *
+ * The version is read once per turn of the event loop (ADR 0010): at the first lookup, then again
+ * only after the microtasks of that turn have all run (a `nextTick` queued from them runs then), or
+ * after this process's writer has committed (`committed`). Every request a turn serves had arrived
+ * before the turn began, since bytes are read from sockets only between turns, so the version read
+ * during the turn is a moment between each such request's arrival and its answer: each read stays
+ * one that could have happened at that moment. A legacy request, which reads its path's user and then
+ * its agent, pays for one check instead of two.
  */
 class ReadCache {
   readonly #version: Statement;
   readonly #maxEntries: number;
   readonly #entries = new Map<string, unknown>();
   #at: unknown = undefined;
+  /** Whether `#at` was read in this turn and nothing of this process has committed since. */
+  #checked = false;
+  readonly #turnOver = () => {
+    this.#checked = false;
+  };
 
   constructor(db: Database.Database, maxEntries: number) {
     this.#version = db.prepare('PRAGMA data_version').pluck();
     this.#maxEntries = maxEntries;
   }
 
+  /** This process's writer has committed: the next lookup reads the version again. */
+  committed(): void {
+    this.#checked = false;
+  }
+
   get<T>(key: string, read: () => T): T {
-    const version = this.#version.get();
-    if (version !== this.#at) {
-      this.#entries.clear();
-      this.#at = version;
-    } else if (this.#entries.has(key)) {
-      return this.#entries.get(key) as T;
+    if (!this.#checked) {
+      const version = this.#version.get();
+      if (version !== this.#at) {
+        this.#entries.clear();
+        this.#at = version;
+      }
+      this.#checked = true;
+      process.nextTick(this.#turnOver);
     }
+    if (this.#entries.has(key)) return this.#entries.get(key) as T;
     const value = deepFreeze(read());
     if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
     this.#entries.set(key, value);

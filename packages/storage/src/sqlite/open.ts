@@ -143,7 +143,8 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
     },
   });
   const writeRepos: Repositories = sqliteRepositories(writeConnection, cipher);
-  const readRepos: Repositories = sqliteRepositories(new Connection(reader, { cacheEntries: READ_CACHE_ENTRIES }), cipher);
+  const readConnection = new Connection(reader, { cacheEntries: READ_CACHE_ENTRIES });
+  const readRepos: Repositories = sqliteRepositories(readConnection, cipher);
   const begin = writer.prepare('BEGIN IMMEDIATE');
   const commit = writer.prepare('COMMIT');
   const rollback = writer.prepare('ROLLBACK');
@@ -204,6 +205,7 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
     try {
       commit.run();
     } catch (error) {
+      readConnection.committed();
       if (writer.inTransaction) rollback.run();
       if (!grouped) {
         (group[0] as PendingWrite).reject(storageFailure(error));
@@ -212,6 +214,8 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
       queue.unshift(...done.map(({ pending }) => ({ ...pending, alone: true })));
       return;
     }
+    // Before anyone learns of the commit: a read made after it in this same turn must see it.
+    readConnection.committed();
     for (const { pending, result } of done) pending.resolve(result);
   };
 

@@ -35,13 +35,16 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestContext(options: { dialect: Dialect; correlationHeader?: boolean }): MiddlewareHandler<GatewayEnv> {
   return function requestContextMiddleware(c, next) {
     const outer = c.get('requestId');
-    const id = outer ?? adoptRequestId(c);
     c.set('dialect', options.dialect);
-    if (options.correlationHeader) setResponseHeader(c, 'X-Correlation-ID', id);
-    if (outer !== undefined) return next();
+    if (outer !== undefined) {
+      if (options.correlationHeader) setResponseHeader(c, 'X-Correlation-ID', outer);
+      return next();
+    }
+    const id = adoptRequestId(c);
     setResponseHeader(c, 'X-Request-ID', id);
     setResponseHeader(c, 'Cache-Control', 'no-store');
     setResponseHeader(c, 'X-Content-Type-Options', 'nosniff');
+    if (options.correlationHeader) setResponseHeader(c, 'X-Correlation-ID', id);
     return next().then(() => applyResponseHeaders(c));
   };
 }

@@ -77,18 +77,18 @@ export class Connection {
 /**
  * Results of reads by key, valid for one version of the database. SQLite's `PRAGMA data_version`
  * changes on this connection whenever any other connection, in this process or another, has
- * committed; a change empties the cache, so a result is only ever served while the data it was
- * read from is still the latest. The version is read before the query, outside its transaction: a
- * commit between the two makes the entry newer than its version, and the next lookup, seeing the
- * new version, drops it. Bounded: past `maxEntries` the oldest entry goes.
+ * committed; a change empties the cache, so a result is served only while the data it was read
+ * from was still the latest when the version was last read. The version is read before the query,
+ * outside its transaction: a commit between the two makes the entry newer than its version, and
+ * the next check, seeing the new version, drops it. Bounded: past `maxEntries` the oldest entry goes.
  *
  * The version is read once per turn of the event loop (ADR 0010): at the first lookup, then again
  * only after the microtasks of that turn have all run (a `nextTick` queued from them runs then), or
  * after this process's writer has committed (`committed`). Every request a turn serves had arrived
- * before the turn began, since bytes are read from sockets only between turns, so the version read
- * during the turn is a moment between each such request's arrival and its answer: each read stays
- * one that could have happened at that moment. A legacy request, which reads its path's user and then
- * its agent, pays for one check instead of two.
+ * by the time the turn began (a turn starts from the bytes read from a socket, and no more are read
+ * until it is over), so the version read during the turn is a moment between each such request's
+ * arrival and its answer, and each of its reads one that could have happened at that moment. A
+ * legacy request, which reads its path's user and then its agent, pays for one check, not two.
  */
 class ReadCache {
   readonly #version: Statement;

@@ -202,10 +202,12 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
         return;
       }
     }
+    // The reader reads the version again at its next lookup, in this turn too: whatever the commit
+    // does, it happens before anyone learns of it (nothing else runs until the writes are settled).
+    readConnection.committed();
     try {
       commit.run();
     } catch (error) {
-      readConnection.committed();
       if (writer.inTransaction) rollback.run();
       if (!grouped) {
         (group[0] as PendingWrite).reject(storageFailure(error));
@@ -214,8 +216,6 @@ function sqliteUnitOfWork(writer: Database.Database, reader: Database.Database, 
       queue.unshift(...done.map(({ pending }) => ({ ...pending, alone: true })));
       return;
     }
-    // Before anyone learns of the commit: a read made after it in this same turn must see it.
-    readConnection.committed();
     for (const { pending, result } of done) pending.resolve(result);
   };
 

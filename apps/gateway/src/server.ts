@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { setImmediate } from 'node:timers';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { MAX_BODY_BYTES } from '@gateway/http';
 
@@ -35,8 +36,9 @@ export const CLIENT_LIMITS: ClientLimits = { headersTimeoutMs: 10_000, requestTi
 
 /**
  * Serves a fetch handler with node:http through @hono/node-server's listener, keeping track of
- * responses in flight so a shutdown can tell their clients not to reuse the connection, and
- * settling the bodies that handlers answered without reading (see `settleUnreadBody`).
+ * responses in flight so a shutdown can tell their clients not to reuse the connection, writing
+ * the answers of one turn of the event loop together (see `endOfTurn`), and settling the bodies
+ * that handlers answered without reading (see `settleUnreadBody`).
  */
 export function listen(fetch: FetchHandler, { host, port, limits = CLIENT_LIMITS }: { host: string; port: number; limits?: ClientLimits }): Promise<HttpServer> {
   const server = createServer({
@@ -103,15 +105,42 @@ const DRAIN_MS = 5_000;
 /** How long a closing connection keeps reading (and dropping) what the client still sends, so that it can read the answer. */
 const LINGER_MS = 5_000;
 
-/** The fetch handler, then the decision about the request body it left unread, before its answer is written. */
+/**
+ * The fetch handler, then the decision about the request body it left unread, then the end of the
+ * turn, before its answer is written.
+ */
 function answerThenSettle(fetch: FetchHandler): FetchHandler {
   return async (request, bindings) => {
+    let response: Response;
     try {
-      return await fetch(request, bindings);
+      response = await fetch(request, bindings);
     } finally {
       settleUnreadBody(bindings.incoming, bindings.outgoing);
     }
+    await endOfTurn();
+    return response;
   };
+}
+
+let turnOver: Promise<void> | undefined;
+
+/**
+ * Resolves once the event loop has run every callback of its current turn (ADR 0012): the
+ * answers ready in one turn are written one after another at its end, not each as soon as it is
+ * ready. Every answer written to a client that is asleep waiting for it wakes that client, and the
+ * sender's kernel pays for the wake-up; written together, the first answer wakes the client and the
+ * rest find it awake. The wait is what the turn still has to do: at most the other requests it
+ * serves. All the answers of a turn share one promise and one `setImmediate`. An answer that
+ * becomes ready while that promise's waiters run waits for the next turn.
+ */
+function endOfTurn(): Promise<void> {
+  turnOver ??= new Promise((resolve) => {
+    setImmediate(() => {
+      turnOver = undefined;
+      resolve();
+    });
+  });
+  return turnOver;
 }
 
 /**

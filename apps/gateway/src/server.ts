@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { setImmediate } from 'node:timers';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { MAX_BODY_BYTES } from '@gateway/http';
 

@@ -1,4 +1,3 @@
-import { setImmediate as later } from 'node:timers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen, type FetchHandler, type HttpServer } from '../src/server';
 
@@ -19,7 +18,7 @@ describe('answers written at the end of the turn', () => {
     const sentWhenTheTurnRan: boolean[] = [];
     const fetch: FetchHandler = (request, bindings) => {
       // Queued while the request is handled: runs within this turn, before the turn is over.
-      later(() => sentWhenTheTurnRan.push(bindings.outgoing.headersSent));
+      setImmediate(() => sentWhenTheTurnRan.push(bindings.outgoing.headersSent));
       return Response.json({ path: new URL(request.url).pathname }, { headers: { 'x-answer': 'ready' } });
     };
     server = await listen(fetch, { host: '127.0.0.1', port: 0 });
@@ -36,7 +35,7 @@ describe('answers written at the end of the turn', () => {
     const fetch: FetchHandler = async (request) => {
       const n = new URL(request.url).searchParams.get('n');
       // Half the answers become ready a turn later than the rest.
-      if (Number(n) % 2 === 1) await new Promise((resolve) => later(resolve));
+      if (Number(n) % 2 === 1) await new Promise((resolve) => setImmediate(resolve));
       return Response.json({ n });
     };
     server = await listen(fetch, { host: '127.0.0.1', port: 0 });

@@ -124,9 +124,9 @@ function answerThenSettle(fetch: FetchHandler): FetchHandler {
 let turnOver: Promise<void> | undefined;
 
 /**
- * Resolves once the event loop has run every callback of its current turn (ADR 0012): the
- * answers ready in one turn are written one after another at its end, not each as soon as it is
- * ready. Every answer written to a client that is asleep waiting for it wakes that client, and the
+ * Resolves once the event loop has run every I/O callback of its current iteration, its turn
+ * (ADR 0012): the answers ready in one turn are written one after another at its end, not each as
+ * soon as it is ready. Every answer written to a client that is asleep waiting for it wakes that client, and the
  * sender's kernel pays for the wake-up; written together, the first answer wakes the client and the
  * rest find it awake. The wait is what the turn still has to do: at most the other requests it
  * serves. All the answers of a turn share one promise and one `setImmediate`. An answer that
